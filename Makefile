@@ -1,0 +1,50 @@
+# Every target installs what it needs: uv (if missing) and the locked packages.
+SHELL := /bin/bash
+# Byte-compiled modules are part of the product's start-up time; never run without them.
+unexport PYTHONDONTWRITEBYTECODE
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.synced
+
+.PHONY: help setup run test lint fmt bench clean
+
+help:
+	@echo "make run    evaluate the bundled example payloads through 'vectimus eval'"
+	@echo "make test   run every test"
+	@echo "make lint   ruff and mypy"
+	@echo "make bench  run the benchmarks (tables printed, JSON in bench/results/)"
+
+$(UV):
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+
+$(STAMP): uv.lock pyproject.toml libs/core/pyproject.toml libs/client/pyproject.toml | $(UV)
+	$(UV) sync --locked --all-packages --compile-bytecode
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	@for source in $$(ls examples/payloads); do \
+	  echo "== $$source"; \
+	  $(PY) -c 'import json,sys; [print(json.dumps(json.load(open(p)))) for p in sys.argv[1:]]' examples/payloads/$$source/*.json \
+	    | $(VENV)/bin/vectimus eval --source $$source --format text; \
+	done
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(STAMP)
+	@for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Vectimus core: the logic every Vectimus process shares."""
