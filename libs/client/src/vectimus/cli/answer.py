@@ -1,0 +1,129 @@
+"""Evaluate one raw payload inline and render the answer: the hook's own evaluator."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from vectimus.core.errors import VectimusError
+from vectimus.core.events import Decision, Event, Identity
+from vectimus.core.protocol import render
+from vectimus.core.snapshot import Snapshot
+
+
+@dataclass
+class Outcome:
+    """What one hook call decided, and what the trail needs to record it."""
+
+    decision: Decision
+    event: Event | None = None
+    snapshot: Snapshot | None = None
+    explicit_allow: bool = False
+
+
+def _deny(message: str) -> Decision:
+    from vectimus.core.receipts.ids import new_receipt_id
+
+    receipt_id = new_receipt_id()
+    return Decision(
+        decision="deny",
+        reason=f"Vectimus denied this call: {message}. Receipt: {receipt_id}",
+        action_type="shell_command",
+        receipt_id=receipt_id,
+    )
+
+
+def _call_cwd(payload: Any, default: Path) -> Path:
+    if isinstance(payload, dict):
+        for key in ("cwd", "workspace_roots"):
+            value = payload.get(key)
+            value = value[0] if isinstance(value, list) and value else value
+            if isinstance(value, str) and value.startswith("/"):
+                return Path(value)
+    return default
+
+
+def decide(source: str, raw: bytes, *, cwd: Path) -> Outcome:
+    """The decision for one raw payload; every failure is a deny that names it."""
+    try:
+        payload: Any = msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        return Outcome(_deny(f"the hook payload is not valid JSON ({exc})"))
+    from vectimus.core.normalise import normalise
+    from vectimus.core.runtime import build_runtime
+
+    try:
+        runtime = build_runtime(_call_cwd(payload, cwd))
+    except VectimusError as exc:
+        return Outcome(_deny(f"the Vectimus configuration or policies could not be loaded: {exc}"))
+    snapshot = runtime.snapshot
+    for line in snapshot.refused:
+        print(f"vectimus: ignored a loosening project setting: {line}", file=sys.stderr)
+    try:
+        event = normalise(source, payload, identity=runtime.identity)
+    except VectimusError as exc:
+        return Outcome(runtime.pipeline.refuse(str(exc)), None, snapshot, snapshot.explicit_allow)
+    decision = runtime.pipeline.evaluate(event)
+    return Outcome(decision, event, snapshot, snapshot.explicit_allow)
+
+
+def answer_payload(
+    source: str, raw: bytes, *, cwd: Path
+) -> tuple[Outcome, dict[str, Any] | None, int]:
+    try:
+        outcome = decide(source, raw, cwd=cwd)
+    except Exception as exc:  # noqa: BLE001 - the hook must answer, and answer deny
+        outcome = Outcome(_deny(f"internal error: {type(exc).__name__}: {exc}"))
+    answer, status = render(source, outcome.decision, explicit_allow=outcome.explicit_allow)
+    return outcome, answer, status
+
+
+def record(source: str, raw: bytes, outcome: Outcome) -> None:
+    """Sign a receipt and append the audit record. Errors go to stderr, never to stdout."""
+    try:
+        from vectimus.core.record import Recorder, unparsed_event
+
+        identity = outcome.snapshot.identity if outcome.snapshot else Identity()
+        event = outcome.event or unparsed_event(source, raw, identity)
+        recorder = Recorder(outcome.snapshot)
+        recorder.record(event, outcome.decision)
+        recorder.close()
+    except Exception as exc:  # noqa: BLE001 - report, the answer has been given already
+        print(
+            f"vectimus: could not record decision {outcome.decision.receipt_id}: {exc}",
+            file=sys.stderr,
+        )
+
+
+def record_detached(source: str, raw: bytes, outcome: Outcome) -> None:
+    """Record in a forked child so the agent tool is not kept waiting for the trail."""
+    if os.environ.get("VECTIMUS_RECORD_INLINE") == "1" or not hasattr(os, "fork"):
+        record(source, raw, outcome)
+        return
+    if os.fork() != 0:
+        return
+    try:
+        os.setsid()
+        # Let go of the tool's pipes (it waits for them to close); problems go to a log.
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        os.dup2(_error_log(), 2)
+        record(source, raw, outcome)
+    finally:
+        os._exit(0)
+
+
+def _error_log() -> int:
+    from vectimus.core.paths import ensure_private_dir, vectimus_home
+
+    try:
+        directory = ensure_private_dir(vectimus_home() / "logs")
+        return os.open(directory / "hook-errors.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    except OSError:
+        return os.open(os.devnull, os.O_WRONLY)

@@ -1,0 +1,1 @@
+"""The hook shim and its transports."""

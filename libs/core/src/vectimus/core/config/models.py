@@ -1,0 +1,68 @@
+"""The pydantic models of every config section. Unknown keys are errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from vectimus.core.audit.settings import AuditSettings
+from vectimus.core.receipts.settings import ReceiptSettings
+
+Level = Literal["deny", "escalate", "observe"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PolicySettings(_Section):
+    # Replaces the bundled packs when set (VECTIMUS_POLICY_DIR); extra_dirs add to them.
+    dir: Path | None = None
+    extra_dirs: tuple[Path, ...] = ()
+    disabled_packs: tuple[str, ...] = ()
+
+
+class RuleSettings(_Section):
+    disabled: tuple[str, ...] = ()
+    enforcement: dict[str, Level] = Field(default_factory=dict)
+
+
+class McpSettings(_Section):
+    allowed_servers: tuple[str, ...] = ()
+
+
+class LimitSettings(_Section):
+    content_inspection_max_lines: int = Field(default=5000, ge=1, le=1_000_000)
+    excessive_turns_threshold: int = Field(default=50, ge=1)
+
+
+class TrustSettings(_Section):
+    # Projects (by path) whose .vectimus/config.toml may also loosen governance.
+    projects: tuple[Path, ...] = ()
+
+
+class IdentitySettings(_Section):
+    principal: str = ""
+    persona: str = ""
+    groups: tuple[str, ...] = ()
+    identity_type: Literal["human", "agent"] = "agent"
+
+
+class HookSettings(_Section):
+    # Print an explicit "allow" instead of deferring to the tool's own permission flow.
+    explicit_allow: bool = False
+
+
+class Settings(_Section):
+    observe: bool = False
+    policies: PolicySettings = PolicySettings()
+    rules: RuleSettings = RuleSettings()
+    mcp: McpSettings = McpSettings()
+    limits: LimitSettings = LimitSettings()
+    trust: TrustSettings = TrustSettings()
+    identity: IdentitySettings = IdentitySettings()
+    hook: HookSettings = HookSettings()
+    receipts: ReceiptSettings = ReceiptSettings()
+    audit: AuditSettings = AuditSettings()
