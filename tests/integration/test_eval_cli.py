@@ -86,3 +86,21 @@ def test_every_sample_payload_is_decided(tmp_path: Path) -> None:
             assert "could not be evaluated" not in record["reason"], (sample, record)
             if "rm-rf" in sample.name or "chained-rm" in sample.name:
                 assert record["decision"] == "deny", (sample.name, record)
+
+
+def test_audit_tail_reads_the_configured_log_dir(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("VECTIMUS_AUDIT_DIR", str(tmp_path / "audit"))
+    line = json.dumps({"cwd": "/tmp", "tool_name": "Bash", "tool_input": {"command": "rm -rf /"}})
+    run_eval("claude-code", line + "\n", cwd=tmp_path)
+    result = subprocess.run(
+        [VECTIMUS, "audit", "tail", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout.splitlines()[-1])
+    assert record["decision"]["matched_policy_ids"] == ["vectimus-destructive-001"]

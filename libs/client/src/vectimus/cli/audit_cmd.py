@@ -11,7 +11,6 @@ import msgspec
 
 from vectimus.core.audit.reader import LineProblem, RecordFilter, parse_when, query, tail
 from vectimus.core.audit.record import AuditRecord
-from vectimus.core.audit.settings import AuditSettings
 from vectimus.core.errors import VectimusError
 from vectimus.core.events import SOURCES
 
@@ -21,7 +20,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--log-dir",
         type=Path,
         metavar="DIR",
-        help="audit log directory (default: $VECTIMUS_HOME/logs)",
+        help="audit log directory (default: [audit] log_dir from config, else $VECTIMUS_HOME/logs)",
     )
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (default text)"
@@ -57,8 +56,18 @@ def _error(message: str) -> int:
     return 2
 
 
+def _configured_log_dir() -> Path:
+    """The log directory the config in force here names ([audit] log_dir, VECTIMUS_AUDIT_DIR)."""
+    from vectimus.core.config import load_config
+
+    return load_config(Path.cwd()).settings.audit.resolved_log_dir()
+
+
 def run(args: argparse.Namespace) -> int:
-    log_dir: Path = args.log_dir or AuditSettings().resolved_log_dir()
+    try:
+        log_dir: Path = args.log_dir or _configured_log_dir()
+    except VectimusError as exc:
+        return _error(str(exc))
     problems: list[LineProblem] = []
     if not log_dir.is_dir():
         return _error(f"no audit log at {log_dir}")
