@@ -7,12 +7,15 @@ twins add spellings; args, pipe_from, wrappers and text are checked exactly.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from vectimus.core.shell import ShellAnalysis, SimpleCommand, analyse
+from vectimus.core.shell.pathnorm import canonical_path
 
 HOME = "/home/me"
 
@@ -568,6 +571,12 @@ CASES: list[Case] = [
     line("X=ls; if c; then X=rm; fi; $X -rf /", cmd("$x", dynamic=True)),
     line("eval $CMD", cmd("eval", dynamic=True)),
     line("{rm,-rf,/}", cmd("rm", args=("/",))),
+    line("IFS=,; x=rm,-rf,/; $x", cmd("rm", args=("/",), flags={"-r"}, dynamic=True)),
+    line("IFS=,; rm${IFS}-rf${IFS}/", cmd("rm", args=("/",), dynamic=True)),
+    line('X="rm -rf /"; $X (', cmd("rm", args=("/",)), parse_error=True),
+    line('"$(echo r)m" -rf /', cmd("rm", dynamic=True)),
+    line("r\\m -rf /", cmd("rm", args=("/",))),
+    line('x=(rm -rf /); "${x[@]}"', cmd("${x[@]}", dynamic=True)),
     line("rm -rf {/,~}", cmd("rm", args=("/", "~"))),
     # --- Windows and PowerShell --------------------------------------------------------
     line("rd /s /q C:\\", cmd("rd", flags={"/s", "/q"}, args=("C:\\",))),
@@ -682,6 +691,50 @@ def test_default_home_is_the_user_home(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", "/home/someone")
     analysis = analyse("rm -rf /home/someone/x")
     assert analysis.commands[0].args == ("~/x",)
+
+
+PATHS = [
+    ("/", "/"),
+    ("//", "/"),
+    ("/./etc//ssh/", "/etc/ssh"),
+    ("/home/me", "~"),
+    ("/home/me/", "~"),
+    ("/home/meow", "/home/meow"),
+    ("~/", "~"),
+    ("~/./a//b/", "~/a/b"),
+    ("~/..", "/home"),
+    ("~/a/../..", "/home"),
+    ("~root/x//y", "~root/x/y"),
+    ("a/../b", "b"),
+    ("../../x", "../../x"),
+    ("./", "."),
+    ("/*", "/*"),
+    ("~/*", "~/*"),
+    ("https://x//y", "https://x//y"),
+    ("C:\\Users\\x", "C:\\Users\\x"),
+    ("plain", "plain"),
+]
+
+
+@pytest.mark.parametrize(("raw", "canonical"), PATHS)
+def test_canonical_path(raw: str, canonical: str) -> None:
+    assert canonical_path(raw, HOME) == canonical
+    assert canonical_path(raw, HOME + "/") == canonical
+
+
+def test_home_of_root_directory_is_not_folded() -> None:
+    assert canonical_path("/etc", "/") == "/etc"
+
+
+def test_import_stays_light() -> None:
+    code = (
+        "import sys, vectimus.core.shell; "
+        "print(','.join(m for m in ('pydantic', 'cedarpy', 'bashlex') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
 
 
 def test_identical_commands_are_reported_once() -> None:

@@ -25,29 +25,34 @@ def analyse(command: str, *, home: str | None = None) -> ShellAnalysis:
     """
     if not isinstance(command, str):
         command = str(command)
-    # os.path.expanduser never raises; Path.expanduser does when no home can be found.
-    default = os.path.expanduser("~")  # noqa: PTH111
-    walker = Walker(usable_home(home if home is not None else default))
+    if home is None:
+        # os.path.expanduser never raises; Path.expanduser does when no home can be found.
+        home = os.path.expanduser("~")  # noqa: PTH111
+    home = usable_home(home)
     # Large inputs allocate many short-lived objects; cyclic GC passes over them would
     # dominate the run time, and nothing here makes cycles that outlive the call.
     pause_gc = len(command) > _GC_PAUSE_ABOVE and gc.isenabled()
     if pause_gc:
         gc.disable()
     try:
-        return _analyse(command, walker)
+        return _analyse(command, Walker(home))
+    except Exception:  # noqa: BLE001 - analysis must not raise; a bug gets the tokenizer
+        try:
+            return _analyse(command, Walker(home, tokenize_only=True), parse_error=True)
+        except Exception:  # noqa: BLE001 - and if even that fails, say nothing is known
+            unknown = SimpleCommand(program="", dynamic=True, inline_code=command)
+            return ShellAnalysis(raw=command, commands=(unknown,), parse_error=True)
     finally:
         if pause_gc:
             gc.enable()
 
 
-def _analyse(command: str, walker: Walker) -> ShellAnalysis:
-    try:
-        walker.run(command)
-    except RecursionError:
-        walker.shared.parse_error = True
+def _analyse(command: str, walker: Walker, *, parse_error: bool = False) -> ShellAnalysis:
+    walker.run(command)
     records = walker.records
-    before, after = _pipe_neighbours(records)
-    fed = _fed_by(records)
+    related = any(record.scope.pipe or record.scope.feeds for record in records)
+    before, after = _pipe_neighbours(records) if related else ({}, {})
+    fed = _fed_by(records) if related else {}
     commands: dict[SimpleCommand, None] = {}
     for record in records:
         pipe_from = before.get(record.id, ())
@@ -60,7 +65,7 @@ def _analyse(command: str, walker: Walker) -> ShellAnalysis:
     return ShellAnalysis(
         raw=command,
         commands=tuple(commands),
-        parse_error=walker.shared.parse_error,
+        parse_error=parse_error or walker.shared.parse_error,
         programs=frozenset(c.program for c in commands if c.program),
     )
 

@@ -11,7 +11,7 @@ from vectimus.core.shell.escapes import fold_output
 from vectimus.core.shell.flags import read_command
 from vectimus.core.shell.model import Invocation, Record, Sink, Var, Word
 from vectimus.core.shell.names import is_windows, program_name, raw_value, script_word
-from vectimus.core.shell.nested import special
+from vectimus.core.shell.nested import runs_code, special
 from vectimus.core.shell.pathnorm import canonical_path
 from vectimus.core.shell.wrappers import unwrap
 
@@ -35,14 +35,16 @@ def build(inv: Invocation, sink: Sink) -> Record:
     for word in inv.words:
         record.taints.update(word.taints)
     home = scope.home
-    redirect_reads, redirect_writes = redirect_paths(inv.redirects, home)
+    redirect_reads, redirect_writes = (
+        redirect_paths(inv.redirects, home) if inv.redirects else ([], [])
+    )
     if not words:
         # Only assignments and redirections, such as ``> ~/.bashrc``.
         _finish(record, redirected=(redirect_reads, redirect_writes))
         sink.add(record)
         return record
     head, rest = words[0], words[1:]
-    program = program_name(head)
+    program = unwrapped.program if unwrapped.program is not None else program_name(head)
     record.program = program
     if not head.literal or head.glob or head.obfuscated:
         record.dynamic = True
@@ -50,7 +52,7 @@ def build(inv: Invocation, sink: Sink) -> Record:
         record.script_path = canonical_path(head.value, home)
     windows = is_windows(program, rest)
     values = [raw_value(word) if windows else word.value for word in rest]
-    parsed = special(Call(program, rest, values, inv, record, sink))
+    parsed = special(Call(program, rest, values, inv, record, sink)) if runs_code(program) else None
     subcommand, patterns = "", False
     if parsed is None:
         parsed, subcommand, patterns = read_command(program, values)

@@ -34,6 +34,7 @@ _PRINTF = re.compile(
 )
 _FORMAT = re.compile(r"%%|%[-+ 0#]*\d*(?:\.\d+)?([a-zA-Z])|%")
 _MAX_ROUNDS = 32
+_ECHO_OPTION = re.compile(r"-[neE]+")
 
 
 def _char(code: int) -> str:
@@ -82,7 +83,7 @@ def fold_output(program: str, args: list[str]) -> str | None:
 
 def _echo(args: list[str]) -> str:
     escapes = False
-    while args and re.fullmatch(r"-[neE]+", args[0]):
+    while args and _ECHO_OPTION.fullmatch(args[0]):
         escapes = "e" in args[0] or (escapes and "E" not in args[0])
         args = args[1:]
     text = " ".join(args)

@@ -135,37 +135,32 @@ def _word(token: str, env: Env) -> list[Word]:
     if _PLAIN.fullmatch(token):
         return [Word(token, token)]
     pieces: list[str] = []
-    literal = True
-    glob = False
-    brace = False
+    literal, glob, brace, split = True, False, False, False
     for match in _PART.finditer(token):
         kind = match.lastgroup
         value = match.group(kind or 0)
         if kind == "ansi":
-            pieces.append(decode_ansi_c(value))
-        elif kind == "single":
-            pieces.append(value)
+            value = decode_ansi_c(value)
         elif kind == "double":
             literal = literal and "$" not in value and "`" not in value
-            pieces.append(_DQ_ESCAPE.sub(r"\1", value))
-        elif kind == "escaped":
-            pieces.append(value)
+            value = _DQ_ESCAPE.sub(r"\1", value)
         elif kind in ("braced", "name"):
             var = env.get(value)
             if var is None or var.value is None:
                 literal = False
-                pieces.append(match.group())
+                value = match.group()
             else:
-                pieces.append(var.value)
-        else:
+                # An unquoted variable holding spaces is several words (``$X /``).
+                split = split or any(char.isspace() for char in var.value)
+                value = var.value
+        elif kind == "plain":
             glob = glob or bool(_GLOB.search(value))
-            if "{" in value:
-                brace = True
-                value = value.translate(_BRACE_MARKS)
-            elif "," in value or "}" in value:
-                value = value.translate(_BRACE_MARKS)
+            brace = brace or "{" in value
             literal = literal and "$" not in value and "`" not in value
-            pieces.append(value)
+            value = value.translate(_BRACE_MARKS)
+        pieces.append(value)
     joined = "".join(pieces)
     values = expand_braces(joined) if brace else [joined]
+    if split:
+        values = [field for value in values for field in value.split()]
     return [Word(value.translate(_RESTORE), token, literal=literal, glob=glob) for value in values]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 from vectimus.core.shell.options import Parsed, word_set
 
@@ -125,6 +126,7 @@ class CodeFacts:
     commands: list[str] = field(default_factory=list)
 
 
+@cache
 def interpreter_kind(program: str) -> str:
     """ "python", "node", ... or "" if ``program`` is not an interpreter we read."""
     if _PYTHON.fullmatch(program):

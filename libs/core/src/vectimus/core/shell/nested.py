@@ -28,6 +28,11 @@ _SU = spec("-c --command -s --shell -g --group -G --supp-group -w -u --user")
 Handler = Callable[[Call], Parsed | None]
 
 
+def runs_code(program: str) -> bool:
+    """Whether ``program`` is one :func:`special` handles."""
+    return program in HANDLERS or bool(interpreter_kind(program))
+
+
 def special(call: Call) -> Parsed | None:
     """Handle a program that runs other code; None means read it as an ordinary program."""
     handler = HANDLERS.get(call.program)

@@ -39,6 +39,20 @@ def parse(source: bytes) -> Node:
     return _parser().parse(source).root_node
 
 
+# Unresolved substitutions are kept in their source spelling, but only this much of it:
+# ``$(a | $(a | ...))`` nested thousands deep would otherwise copy the rest of the input
+# at every level.
+_HEAD = 512
+
+
+def text_head(node: Node, source: bytes) -> str:
+    """``text_of`` for text that is only informative: long nodes are cut short."""
+    start, end = node.start_byte, node.end_byte
+    if end - start <= _HEAD:
+        return text_of(node, source)
+    return source[start : start + _HEAD].decode("utf-8", "replace") + "…"
+
+
 def text_of(node: Node, source: bytes) -> str:
     """The original text of ``node`` (never ``node.text``, which is the sanitised copy)."""
     raw = source[node.start_byte : node.end_byte]

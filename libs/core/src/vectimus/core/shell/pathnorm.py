@@ -24,6 +24,8 @@ def canonical_path(value: str, home: str, *, relative: bool = True) -> str:
     """
     if not value or "://" in value or "\\" in value:
         return value
+    if home.endswith("/"):
+        home = usable_home(home)
     first = value[0]
     if first == "/":
         return _absolute(value, home)

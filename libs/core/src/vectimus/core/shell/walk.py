@@ -15,6 +15,7 @@ from vectimus.core.shell import fallback
 from vectimus.core.shell.build import build
 from vectimus.core.shell.call import MAX_DEPTH
 from vectimus.core.shell.classify import redirect_paths
+from vectimus.core.shell.command import REDIRECTS, read_command_node, read_redirect
 from vectimus.core.shell.model import (
     MAX_PIPE_NESTING,
     Invocation,
@@ -25,7 +26,6 @@ from vectimus.core.shell.model import (
     Word,
 )
 from vectimus.core.shell.parse import Node, encode, parse_checked, text_of
-from vectimus.core.shell.redirects import REDIRECTS, read_redirect
 from vectimus.core.shell.words import word_of, words_of
 
 # Above this the input is tokenized conservatively instead of parsed (and parse_error set):
@@ -53,8 +53,9 @@ _LEAVES = frozenset({"comment", "word", "number", "raw_string", "heredoc_start",
 class Walker:
     """Finds the commands in a command line; also the :class:`Sink` that builders call."""
 
-    def __init__(self, home: str) -> None:
+    def __init__(self, home: str, *, tokenize_only: bool = False) -> None:
         self.shared = Shared()
+        self.tokenize_only = tokenize_only
         self.records: list[Record] = []
         self.home = home
         self._stack: list[tuple[int, Any, Scope]] = []
@@ -103,7 +104,7 @@ class Walker:
     # Sources.
 
     def _source(self, text: str, scope: Scope) -> None:
-        if len(text) <= MAX_SOURCE:
+        if len(text) <= MAX_SOURCE and not self.tokenize_only:
             source = encode(text)
             root, sound = parse_checked(source)
             if sound:
@@ -260,35 +261,13 @@ class Walker:
             inner.reads = (*scope.reads, *reads)
             inner.writes = (*scope.writes, *writes)
         self._push(node, inner)
-        self.push_subs(subs, _substitution(scope, scope.feeds))
+        if subs:
+            self.push_subs(subs, _substitution(scope, scope.feeds))
 
     def _command(self, node: Node, scope: Scope, redirects: list[Node]) -> None:
-        env = scope.env
-        words: list[Word] = []
         subs: list[Node] = []
-        assigns: list[str] = []
         pending = list(redirects)
-        for child in node.children:
-            kind = child.type
-            if kind == "command_name":
-                target = child.named_child(0) if child.named_child_count == 1 else child
-                words.extend(words_of(target or child, env, subs, scope.source))
-            elif kind == "variable_assignment":
-                name = child.child_by_field_name("name")
-                value = child.child_by_field_name("value")
-                assigns.append(text_of(name, scope.source) if name is not None else "")
-                if value is not None:
-                    word_of(value, env, subs, scope.source)
-            elif kind in REDIRECTS:
-                pending.append(child)
-            elif kind == "subshell":
-                # PowerShell's ``iex (iwr ...)`` parses as a command with a subshell child.
-                subs.append(child)
-                raw = text_of(child, scope.source)
-                words.append(Word(raw, raw, literal=False))
-            elif child.is_named or kind == "$":
-                words.extend(words_of(child, env, subs, scope.source))
-        inv = Invocation(words, scope, assigns=assigns)
+        inv = read_command_node(node, scope, subs, pending)
         tails: list[tuple[str, Node]] = []
         for redirect in pending:
             read_redirect(redirect, inv, subs, tails)
@@ -304,7 +283,8 @@ class Walker:
                 self._push(stages[index - 1], scope.stage(pipeline, index))
             inv.scope = scope.stage(pipeline, 0)
         record = build(inv, self)
-        self.push_subs(subs, _substitution(scope, (*scope.feeds, record.id)))
+        if subs:
+            self.push_subs(subs, _substitution(scope, (*scope.feeds, record.id)))
 
     def _assign(self, node: Node, scope: Scope) -> None:
         name_node = node.child_by_field_name("name")
@@ -354,7 +334,8 @@ class Walker:
             else:
                 words.extend(words_of(child, scope.env, subs, scope.source))
         record = build(Invocation(words, scope), self)
-        self.push_subs(subs, _substitution(scope, (*scope.feeds, record.id)))
+        if subs:
+            self.push_subs(subs, _substitution(scope, (*scope.feeds, record.id)))
 
 
 def _flat_key(command: fallback.Flat) -> tuple[object, ...]:

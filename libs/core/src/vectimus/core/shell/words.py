@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import pairwise
 
 from vectimus.core.shell.escapes import decode_ansi_c, fold_output
 from vectimus.core.shell.model import Env, Word
-from vectimus.core.shell.parse import Node, text_of
+from vectimus.core.shell.parse import Node, text_head, text_of
 
 # Unquoted brace syntax is marked with private-use characters so that quoted braces, which
 # bash leaves alone, survive expansion untouched.
@@ -43,13 +44,16 @@ class _Acc:
     brace: bool = False
     obfuscated: bool = False
     taints: list[int] = field(default_factory=list)
+    # Inside a fold a nested substitution already makes the fold fail: do not try it too.
+    fold: bool = True
+    splitter: re.Pattern[str] = _IFS_SPLIT
 
     def add(self, text: str, *, split: bool = False) -> None:
         self.pieces.append((text, split))
 
     def unresolved(self, node: Node) -> None:
         self.literal = False
-        self.pieces.append((text_of(node, self.source), False))
+        self.pieces.append((text_head(node, self.source), False))
 
 
 def words_of(node: Node, env: Env, subs: list[Node], source: bytes) -> list[Word]:
@@ -58,9 +62,12 @@ def words_of(node: Node, env: Env, subs: list[Node], source: bytes) -> list[Word
     ``source`` is the text the node was parsed from; ``subs`` collects the substitutions
     met, which the caller analyses as commands of their own.
     """
-    raw = text_of(node, source)
-    if node.type == "word" and _PLAIN_WORD.fullmatch(raw):
-        return [Word(raw, raw)]
+    if node.type == "word":
+        raw = text_of(node, source)
+        if _PLAIN_WORD.fullmatch(raw):
+            return [Word(raw, raw)]
+    else:
+        raw = text_head(node, source)
     acc = _Acc(subs, source)
     _walk(node, acc, env, quoted=False, depth=0)
     return _finish(acc, raw)
@@ -73,7 +80,7 @@ def word_of(node: Node, env: Env, subs: list[Node], source: bytes) -> Word:
     value = "".join(text for text, _ in acc.pieces).translate(_RESTORE)
     return Word(
         value,
-        text_of(node, source),
+        text_head(node, source),
         literal=acc.literal,
         glob=acc.glob,
         obfuscated=acc.obfuscated,
@@ -113,7 +120,9 @@ def _walk(node: Node, acc: _Acc, env: Env, *, quoted: bool, depth: int) -> None:
 
 def _substitution(node: Node, acc: _Acc, env: Env, *, quoted: bool, depth: int) -> None:
     acc.subs.append(node)
-    folded = _fold(node, env, depth, acc.source) if node.type == "command_substitution" else None
+    folded = None
+    if acc.fold and node.type == "command_substitution":
+        folded = _fold(node, env, depth, acc.source)
     if folded is None:
         acc.unresolved(node)
     else:
@@ -207,7 +216,23 @@ def _variable(name: str, node: Node, acc: _Acc, env: Env, *, quoted: bool) -> No
             acc.taints.extend(var.taints)
         return
     acc.obfuscated = acc.obfuscated or var.obfuscated
+    if not quoted:
+        _custom_ifs(acc, env)
     acc.add(var.value, split=not quoted)
+
+
+def _custom_ifs(acc: _Acc, env: Env) -> None:
+    """``IFS=,; x=rm,-rf,/; $x`` runs rm: split as that IFS says, and flag the trick."""
+    ifs = env.get("IFS")
+    if ifs is not None:
+        acc.obfuscated = True
+        if ifs.value is not None:
+            acc.splitter = _splitter(ifs.value)
+
+
+@cache
+def _splitter(ifs: str) -> re.Pattern[str]:
+    return re.compile(f"[{re.escape(ifs)}]+") if ifs else re.compile("(?!)")
 
 
 def _expansion(node: Node, acc: _Acc, env: Env, *, quoted: bool, depth: int) -> None:
@@ -267,7 +292,7 @@ def _fold(node: Node, env: Env, depth: int, source: bytes) -> str | None:
         target = child.named_child(0) if role == "name" else child
         if target is None:
             return None
-        acc = _Acc(scratch, source)
+        acc = _Acc(scratch, source, fold=False)
         _walk(target, acc, env, quoted=False, depth=depth + 1)
         if not acc.literal or acc.glob or scratch:
             return None
@@ -285,7 +310,7 @@ def _finish(acc: _Acc, raw: str) -> list[Word]:
             fields[-1].append(text)
             solid[-1] = True
             continue
-        parts = _IFS_SPLIT.split(text)
+        parts = acc.splitter.split(text)
         for index, part in enumerate(parts):
             if index:
                 fields.append([])

@@ -70,6 +70,8 @@ _WRAPPERS: dict[str, _Wrapper] = {
 class Unwrapped:
     words: list[Word]
     wrappers: list[str] = field(default_factory=list)
+    # The program name of ``words[0]``, when it was computed on the way.
+    program: str | None = None
 
 
 def unwrap(words: list[Word]) -> Unwrapped:
@@ -96,6 +98,7 @@ def unwrap(words: list[Word]) -> Unwrapped:
             after = None
         if after is None or after >= len(words):
             del out.wrappers[mark:]
+            out.program = name
             break
         index = after
     out.words = words[index:]

@@ -1,4 +1,4 @@
-"""Redirections of one command: targets, here-documents and here-strings.
+"""Read one simple-command node: its words, prefix assignments and redirections.
 
 tree-sitter-bash hangs whatever follows a here-document's first line off the redirect
 (``cat <<EOF | sh``, ``cat <<EOF && rm x``); those continuations are handed back to the
@@ -7,11 +7,42 @@ walker as ``tails``.
 
 from __future__ import annotations
 
-from vectimus.core.shell.model import Invocation, Redirect
-from vectimus.core.shell.parse import Node, text_of
+from vectimus.core.shell.model import Invocation, Redirect, Scope, Word
+from vectimus.core.shell.parse import Node, text_head, text_of
 from vectimus.core.shell.words import word_of, words_of
 
 REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
+
+
+def read_command_node(
+    node: Node, scope: Scope, subs: list[Node], redirects: list[Node]
+) -> Invocation:
+    """The words and prefix assignments of a ``command`` node; redirections go to
+    ``redirects`` and substitutions to ``subs``."""
+    env, source = scope.env, scope.source
+    words: list[Word] = []
+    assigns: list[str] = []
+    for child in node.children:
+        kind = child.type
+        if kind == "command_name":
+            target = child.named_child(0) if child.named_child_count == 1 else child
+            words.extend(words_of(target or child, env, subs, source))
+        elif kind == "variable_assignment":
+            name = child.child_by_field_name("name")
+            value = child.child_by_field_name("value")
+            assigns.append(text_of(name, source) if name is not None else "")
+            if value is not None:
+                word_of(value, env, subs, source)
+        elif kind in REDIRECTS:
+            redirects.append(child)
+        elif kind == "subshell":
+            # PowerShell's ``iex (iwr ...)`` parses as a command with a subshell child.
+            subs.append(child)
+            raw = text_head(child, source)
+            words.append(Word(raw, raw, literal=False))
+        elif child.is_named or kind == "$":
+            words.extend(words_of(child, env, subs, source))
+    return Invocation(words, scope, assigns=assigns)
 
 
 def read_redirect(
