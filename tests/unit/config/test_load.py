@@ -145,3 +145,22 @@ class TestProjectOnlyTightens:
         loaded = load_config(project, environ={})
         assert loaded.settings.policies.extra_dirs == (project / "team-policies",)
         assert loaded.settings.policies.dir is None
+
+
+class TestEnvironment:
+    @pytest.mark.parametrize(
+        ("raw", "expected"), [("false", False), ("0", False), ("yes", True), ("On", True)]
+    )
+    def test_receipts_enabled(self, project: Path, raw: str, expected: bool) -> None:
+        settings = load_config(project, environ={"VECTIMUS_RECEIPTS_ENABLED": raw}).settings
+        assert settings.receipts.enabled is expected
+
+    def test_receipts_enabled_refuses_nonsense(self, project: Path) -> None:
+        with pytest.raises(ConfigError, match="VECTIMUS_RECEIPTS_ENABLED"):
+            load_config(project, environ={"VECTIMUS_RECEIPTS_ENABLED": "maybe"})
+
+    def test_mcp_allowed_list(self, project: Path) -> None:
+        settings = load_config(
+            project, environ={"VECTIMUS_MCP_ALLOWED": "github, linear,,"}
+        ).settings
+        assert settings.mcp.allowed_servers == ("github", "linear")

@@ -16,7 +16,7 @@ from vectimus.core.receipts.receipt import (
     ReceiptSigner,
     receipt_bytes,
 )
-from vectimus.core.receipts.settings import ReceiptSettings, enabled_from_env
+from vectimus.core.receipts.settings import ReceiptSettings
 from vectimus.core.receipts.store import (
     ANCHORS_FILE,
     FileHeadStore,
@@ -199,17 +199,3 @@ def test_receipt_settings() -> None:
         ReceiptSettings.model_validate({"retention_days": -1})
     with pytest.raises(ValueError, match="extra"):
         ReceiptSettings.model_validate({"retention": 3})
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [("false", False), ("0", False), ("TRUE", True), ("on", True), ("", None), (None, None)],
-)
-def test_enabled_from_env(raw: str | None, expected: bool | None) -> None:
-    environ = {} if raw is None else {"VECTIMUS_RECEIPTS_ENABLED": raw}
-    assert enabled_from_env(environ) is expected
-
-
-def test_enabled_from_env_refuses_nonsense() -> None:
-    with pytest.raises(ValueError, match="VECTIMUS_RECEIPTS_ENABLED"):
-        enabled_from_env({"VECTIMUS_RECEIPTS_ENABLED": "maybe"})

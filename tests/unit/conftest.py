@@ -1,3 +1,5 @@
+"""Fixtures shared by the receipts and audit tests: a private VECTIMUS_HOME, keys, events."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
