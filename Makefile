@@ -18,7 +18,7 @@ help:
 $(UV):
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 
-$(STAMP): uv.lock pyproject.toml libs/core/pyproject.toml libs/client/pyproject.toml | $(UV)
+$(STAMP): uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) | $(UV)
 	$(UV) sync --locked --all-packages --compile-bytecode
 	@touch $(STAMP)
 

@@ -1,0 +1,107 @@
+"""Stream names and the messages on them: one msgspec definition each, msgpack on the wire.
+
+    gateway ──EvalRequest──► vectimus:eval ──► evaluator ×N (group "evaluators")
+    evaluator ──EvalReply──► vectimus:reply:<gateway id>  (one reader task per gateway)
+    evaluator ──DecisionRecord──► vectimus:decisions ──► receipt-signer (group "signers")
+    signer ──ReceiptRecord──► vectimus:receipts ──► audit-sink (group "audit")
+    audit-sink ──EventRecord──► vectimus:events ──► every gateway's SSE /events (no group)
+
+docs/streams.md documents trimming bounds and delivery guarantees.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+
+from vectimus.core.events import Decision, Event
+from vectimus.core.receipts.receipt import Receipt
+
+EVAL_STREAM = "vectimus:eval"
+DECISIONS_STREAM = "vectimus:decisions"
+RECEIPTS_STREAM = "vectimus:receipts"
+EVENTS_STREAM = "vectimus:events"
+REPLY_STREAM_PREFIX = "vectimus:reply:"
+HEARTBEAT_PREFIX = "vectimus:alive:"
+
+EVALUATOR_GROUP = "evaluators"
+SIGNER_GROUP = "signers"
+AUDIT_GROUP = "audit"
+
+
+class EvalRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """A raw hook payload the gateway wants decided."""
+
+    v: int = 1
+    request_id: str
+    reply_to: str
+    source: str
+    payload: bytes
+    caller: str = ""
+    # Facts the client shim adds (repository, branch, script content): evaluated like any input.
+    enrichment: dict[str, str] = msgspec.field(default_factory=dict)
+    deadline_ms: int = 0
+
+
+class EvalReply(msgspec.Struct, frozen=True, kw_only=True):
+    v: int = 1
+    request_id: str
+    decision: Decision
+    policy_set_hash: str = ""
+    evaluator: str = ""
+
+
+class DecisionRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A decision on its way to be signed. The event is unredacted: its hash is signed."""
+
+    v: int = 1
+    request_id: str
+    event: Event
+    decision: Decision
+    caller: str = ""
+    policy_set_hash: str = ""
+    pack_versions: dict[str, str] = msgspec.field(default_factory=dict)
+    degraded: bool = False
+
+
+class ReceiptRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A signed receipt on its way to the audit sink (which redacts the event)."""
+
+    v: int = 1
+    request_id: str
+    receipt: Receipt
+    event: Event
+    decision: Decision
+    caller: str = ""
+    policy_set_hash: str = ""
+    degraded: bool = False
+
+
+class EventRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """What dashboards see on SSE /events: redacted, small, one per decision."""
+
+    v: int = 1
+    receipt_id: str
+    recorded_at: str
+    source: str
+    principal: str
+    caller: str
+    action_type: str
+    summary: str
+    decision: str
+    matched_policy_ids: tuple[str, ...] = ()
+    degraded: bool = False
+
+
+_encoder = msgspec.msgpack.Encoder()
+T = TypeVar("T")
+
+
+def encode(message: Any) -> bytes:
+    return _encoder.encode(message)
+
+
+def decode(data: bytes, kind: type[T]) -> T:
+    """Decode a message; raises msgspec.DecodeError/ValidationError on a malformed one."""
+    return msgspec.msgpack.decode(data, type=kind)

@@ -1,0 +1,1 @@
+"""Vectimus audit-sink service."""

@@ -1,0 +1,1 @@
+"""Vectimus evaluator service."""

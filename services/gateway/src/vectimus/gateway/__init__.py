@@ -1,0 +1,1 @@
+"""Vectimus gateway service."""

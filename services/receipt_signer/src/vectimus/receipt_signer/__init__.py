@@ -1,0 +1,1 @@
+"""Vectimus receipt-signer service."""
