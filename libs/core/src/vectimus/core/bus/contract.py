@@ -49,7 +49,13 @@ class Bus(Protocol):
         ...
 
     async def read_group(
-        self, stream: str, group: str, consumer: str, *, count: int = 100, block_ms: int | None = None
+        self,
+        stream: str,
+        group: str,
+        consumer: str,
+        *,
+        count: int = 100,
+        block_ms: int | None = None,
     ) -> list[Delivery]:
         """New entries for ``consumer`` in ``group``; they stay pending until acknowledged."""
         ...
@@ -64,11 +70,9 @@ class Bus(Protocol):
         """Take over entries pending longer than ``min_idle_ms`` (a crashed consumer's)."""
         ...
 
-    async def pending_count(self, stream: str, group: str) -> int:
-        ...
+    async def pending_count(self, stream: str, group: str) -> int: ...
 
-    async def length(self, stream: str) -> int:
-        ...
+    async def length(self, stream: str) -> int: ...
 
     async def set_value(self, key: str, value: bytes, *, ttl_s: float) -> None:
         """A small expiring value (service heartbeats)."""
@@ -78,8 +82,6 @@ class Bus(Protocol):
         """Every live value whose key starts with ``prefix``."""
         ...
 
-    async def ping(self) -> bool:
-        ...
+    async def ping(self) -> bool: ...
 
-    async def close(self) -> None:
-        ...
+    async def close(self) -> None: ...

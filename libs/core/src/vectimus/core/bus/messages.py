@@ -1,6 +1,6 @@
 """Stream names and the messages on them: one msgspec definition each, msgpack on the wire.
 
-    gateway ──EvalRequest──► vectimus:eval ──► evaluator ×N (group "evaluators")
+    gateway ──EvalRequest──► vectimus:eval ──► evaluator xN (group "evaluators")
     evaluator ──EvalReply──► vectimus:reply:<gateway id>  (one reader task per gateway)
     evaluator ──DecisionRecord──► vectimus:decisions ──► receipt-signer (group "signers")
     signer ──ReceiptRecord──► vectimus:receipts ──► audit-sink (group "audit")
