@@ -50,6 +50,11 @@ def command(program: str, flags: tuple[str, ...] = (), tool: str = "Bash") -> Re
             "dynamic": False,
             "parse_error": False,
             "branch": "",
+            "raw_folded": program,
+            "url_domains": [],
+            "url_local": False,
+            "arg_paths": [],
+            "cwd_and_parents": [],
         },
     )
 
@@ -62,6 +67,7 @@ def read(path: str) -> Request:
             "source": "claude-code",
             "origin": "tool",
             "file_path": path,
+            "path_folded": path.lower(),
             "program": "",
             "raw_command": "",
         },

@@ -51,15 +51,19 @@ def load_policy_dirs(
     for root in dirs:
         if not root.is_dir():
             raise PolicyLoadError(f"policy directory {root} does not exist or is not a directory")
-        pack_dirs = [root] if _is_pack(root) else sorted(p for p in root.iterdir() if _is_pack(p))
-        for pack_dir in pack_dirs:
-            name, version = _read_manifest(pack_dir)
+        for pack_dir in pack_dirs(root):
+            name, version = read_manifest(pack_dir)
             if name in skip:
                 continue
             for path in sorted(pack_dir.glob("*.cedar")):
                 text = _read_text(path)
                 files.append(PolicyFile(pack=name, pack_version=version, path=str(path), text=text))
     return files
+
+
+def pack_dirs(root: Path) -> list[Path]:
+    """The packs under ``root``: ``root`` itself if it is one, else its pack subdirectories."""
+    return [root] if _is_pack(root) else sorted(p for p in root.iterdir() if _is_pack(p))
 
 
 def _is_pack(path: Path) -> bool:
@@ -73,10 +77,17 @@ def _read_text(path: Path) -> str:
         raise PolicyLoadError(f"{path}: cannot read policy file: {exc}") from exc
 
 
-def _read_manifest(pack_dir: Path) -> tuple[str, str]:
+def read_manifest(pack_dir: Path) -> tuple[str, str]:
+    """A pack's (name, version) from its pack.toml (the directory name and "0" without one)."""
+    name, version, _ = read_pack_info(pack_dir)
+    return name, version
+
+
+def read_pack_info(pack_dir: Path) -> tuple[str, str, str]:
+    """A pack's (name, version, description) from its pack.toml."""
     manifest = pack_dir / "pack.toml"
     if not manifest.is_file():
-        return pack_dir.name, "0"
+        return pack_dir.name, "0", ""
     try:
         data = tomllib.loads(_read_text(manifest))
     except tomllib.TOMLDecodeError as exc:
@@ -91,19 +102,23 @@ def _read_manifest(pack_dir: Path) -> tuple[str, str]:
         raise PolicyLoadError(f"{manifest}: 'name' must be a non-empty string")
     if not isinstance(version, str) or not version:
         raise PolicyLoadError(f"{manifest}: 'version' must be a non-empty string")
-    return name, version
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise PolicyLoadError(f"{manifest}: 'description' must be a string")
+    return name, version, description
 
 
 def compile_policies(files: Sequence[PolicyFile]) -> CompiledPolicies:
     """Parse, validate and index ``files``. Any problem stops the load with file and line."""
     rules: dict[str, RuleInfo] = {}
     policies: dict[str, dict[str, Any]] = {}
+    texts: dict[str, str] = {}
     packs: dict[str, str] = {}
     digest = hashlib.sha256(schema_text().encode())
     for policy_file in files:
         packs[policy_file.pack] = policy_file.pack_version
         digest.update(b"\0" + policy_file.pack.encode() + b"\0" + policy_file.text.encode())
-        for rule, body in _compile_file(policy_file):
+        for rule, body, text in _compile_file(policy_file):
             if rule.id in rules:
                 first = rules[rule.id]
                 raise PolicyLoadError(
@@ -112,12 +127,18 @@ def compile_policies(files: Sequence[PolicyFile]) -> CompiledPolicies:
                 )
             rules[rule.id] = rule
             policies[rule.id] = body
+            if text:
+                texts[rule.id] = text
     return CompiledPolicies(
-        rules=rules, policies=policies, packs=packs, policy_set_hash=digest.hexdigest()
+        rules=rules,
+        policies=policies,
+        packs=packs,
+        policy_set_hash=digest.hexdigest(),
+        texts=texts,
     )
 
 
-def _compile_file(policy_file: PolicyFile) -> list[tuple[RuleInfo, dict[str, Any]]]:
+def _compile_file(policy_file: PolicyFile) -> list[tuple[RuleInfo, dict[str, Any], str]]:
     path, text = policy_file.path, policy_file.text
     statements = split_statements(text)
     try:
@@ -132,10 +153,14 @@ def _compile_file(policy_file: PolicyFile) -> list[tuple[RuleInfo, dict[str, Any
     result = cedarpy.validate_policies(text, cedar_schema())
     if not result.validation_passed:
         raise PolicyLoadError(_validation_message(path, statements, est, result.errors))
+    policies = est.get("staticPolicies", {})
+    # Each statement's own text, when the statements line up with Cedar's policies one to one.
+    aligned = len(statements) == len(policies)
     compiled = []
-    for index, (positional_id, body) in enumerate(est.get("staticPolicies", {}).items()):
+    for index, (positional_id, body) in enumerate(policies.items()):
         line = _line_of(statements, positional_id, index)
-        compiled.append((_rule_info(policy_file, line, body), body))
+        text = statements[index][1] if aligned else ""
+        compiled.append((_rule_info(policy_file, line, body), body, text))
     return compiled
 
 

@@ -9,6 +9,7 @@ way. The strictest answer over all the requests wins, so splitting can only add 
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 from vectimus.core.engine import Request
 from vectimus.core.events import Event
 from vectimus.core.inspect import script_lines
+from vectimus.core.pipeline import hosts
 from vectimus.core.shell import analyse
 from vectimus.core.shell.facts import ShellAnalysis, SimpleCommand
 from vectimus.core.shell.pathnorm import canonical_path
@@ -26,6 +28,20 @@ _COMMAND_ACTIONS = frozenset(
     {"shell_command", "git_operation", "infrastructure", "package_operation"}
 )
 _FILE_ACTIONS = frozenset({"file_read", "file_write"})
+# Programs whose plain words name hosts (``curl example.com``, ``nc 10.0.0.1 4444``).
+_NETWORK_PROGRAMS = frozenset(
+    {
+        "curl", "wget", "http", "https", "xh", "httpie", "aria2c", "lynx", "w3m", "links",
+        "nc", "ncat", "netcat", "socat", "telnet", "openssl", "nmap", "ping", "ping6",
+        "dig", "nslookup", "host", "drill", "whois", "traceroute", "tracepath", "mtr",
+        "ssh", "scp", "sftp", "ftp", "invoke-webrequest", "invoke-restmethod",
+        "test-netconnection", "resolve-dnsname",
+    }
+)  # fmt: skip
+# Tools whose pattern names files (a glob), unlike a grep tool's pattern (a regex).
+_GLOB_TOOLS = frozenset({"glob", "glob_file_search", "file_search", "copilot_findfiles"})
+_WHITESPACE = re.compile(r"\s+")
+_PWD_WORDS = frozenset({"$PWD", "${PWD}", "$(pwd)", "`pwd`"})
 
 
 @dataclass(frozen=True)
@@ -63,9 +79,11 @@ class _Walk:
         self.event, self.limits, self.read_file = event, limits, read_file
         self.source, self.tool = event.source.tool, event.action.raw_tool_name
         self.out = Expansion()
+        self.cwd = _working_dir(event)
+        self.cwd_and_parents = _lineage(self.cwd, self.limits.home)
 
     def path(self, path: str) -> str:
-        return _abs(path, self.event.context.cwd, self.limits.home)
+        return _abs(path, self.cwd, self.limits.home)
 
     def run(self) -> Expansion:
         action, out = self.event.action, self.out
@@ -73,13 +91,15 @@ class _Walk:
         if kind in _COMMAND_ACTIONS:
             self.command(action.command or action.raw_tool_name, "tool", 0)
         elif kind in {"file_write", "file_read"}:
-            out.add(
-                kind, self.tool, _file_facts(self.source, "tool", path, "", action.command or "")
-            )
+            for found in (path, *self.more_paths(path)):
+                facts = _file_facts(self.source, "tool", found, "", action.command or "")
+                out.add(kind, self.tool, facts)
             if kind == "file_write" and action.file_content:
                 self.content(path, action.file_content, executed=False, depth=0)
         elif kind == "web_request":
-            out.add(kind, self.tool, _web_facts(self.source, action.url or ""))
+            urls = [action.url or "", *_lines(action.extra.get("urls"))]
+            for url in dict.fromkeys(urls):
+                out.add(kind, self.tool, _web_facts(self.source, url))
         elif kind == "mcp_tool":
             out.add(kind, self.tool, _mcp_facts(self.source, self.event, self.limits))
         else:
@@ -88,15 +108,37 @@ class _Walk:
             self.content(path or "script", action.script_content, executed=True, depth=0)
         return out
 
+    def more_paths(self, path: str) -> list[str]:
+        """Other paths one file tool call touches: every file of a patch or multi-file edit,
+        the files of a read-many call, and what a search's glob filter or a glob tool names.
+        """
+        extra = self.event.action.extra
+        found: list[str] = []
+        for key in ("patch_files", "files", "paths"):
+            found.extend(self.path(p) for p in _lines(extra.get(key)))
+        base = path or self.path(self.cwd)
+        globs = _lines(extra.get("glob"))
+        if self.tool.casefold() in _GLOB_TOOLS:
+            globs.extend(_lines(extra.get("pattern")))
+        for pattern in globs:
+            joined = pattern if pattern.startswith(("/", "~")) else posixpath.join(base, pattern)
+            found.append(self.path(joined))
+        return [p for p in dict.fromkeys(found) if p and p != path]
+
     def command(self, line: str, origin: str, depth: int) -> None:
         analysis = analyse(line, home=self.limits.home or None)
         branch = self.event.context.branch
+        shared = _LineFacts(
+            raw_folded=_WHITESPACE.sub(" ", analysis.raw.lower()).strip(),
+            cwd_and_parents=self.cwd_and_parents,
+            assigned=_assigned_urls(analysis.raw),
+        )
         for simple in analysis.commands or (_raw_command(analysis),):
             # A reader or writer is still a command; its paths get requests of their own.
             kind = "shell_command" if simple.action_type in _FILE_ACTIONS else simple.action_type
-            self.out.add(
-                kind, self.tool, _command_facts(self.source, origin, analysis, simple, branch)
-            )
+            facts = _command_facts(self.source, origin, analysis, simple, branch)
+            facts.update(self.line_facts(simple, shared))
+            self.out.add(kind, self.tool, facts)
             for action, paths in (
                 ("file_read", simple.read_paths),
                 ("file_write", simple.write_paths),
@@ -123,6 +165,124 @@ class _Walk:
         origin = "script" if executed else "content"
         for line in found.lines:
             self.command(line, origin, depth)
+
+    def line_facts(self, simple: SimpleCommand, shared: _LineFacts) -> dict[str, object]:
+        """The facts computed here rather than by shell analysis: hosts, paths, folded text."""
+        found = hosts.hosts_in_text(simple.inline_code) if simple.inline_code else []
+        bare = simple.program in _NETWORK_PROGRAMS
+        for arg in simple.args:
+            found.extend(hosts.hosts_in_text(arg))
+            if bare and (host := hosts.bare_host(arg)):
+                found.append(host)
+        for wrapper in simple.wrappers:
+            if wrapper.endswith("="):
+                found.extend(shared.assigned.get(wrapper, ()))
+        unique = list(dict.fromkeys(found))
+        return {
+            "raw_folded": shared.raw_folded,
+            "url_domains": hosts.domains(unique),
+            "url_local": bool(unique) and all(hosts.is_local(h) for h in unique),
+            "arg_paths": self.arg_paths(simple.args),
+            "cwd_and_parents": shared.cwd_and_parents,
+        }
+
+    def arg_paths(self, args: tuple[str, ...]) -> list[str]:
+        """Each argument as a path; a ``src:dst`` mapping (``docker -v ~/.aws:/root/.aws``)
+        also gives its source."""
+        out: dict[str, None] = {}
+        for arg in args:
+            if not arg or arg[0] == "-":
+                continue
+            out[self.arg_path(arg)] = None
+            head, colon, _ = arg.partition(":")
+            if colon and head[:1] in ("/", "~", ".") and "://" not in arg:
+                out[self.arg_path(head)] = None
+        return list(out)
+
+    def arg_path(self, arg: str) -> str:
+        if arg in _PWD_WORDS:
+            return self.path(".") if self.cwd else arg
+        if _is_windows(arg) or "\\" in arg:
+            return _windows_path(arg)
+        if "://" in arg:
+            return arg
+        return self.path(arg)
+
+
+@dataclass(frozen=True, slots=True)
+class _LineFacts:
+    raw_folded: str
+    cwd_and_parents: list[str]
+    assigned: dict[str, list[str]]
+
+
+_ASSIGNMENT = re.compile(r"(?<![\w$])([A-Za-z_][A-Za-z0-9_]*)=(\S+)")
+
+
+def _assigned_urls(raw: str) -> dict[str, list[str]]:
+    """Hosts of URLs assigned to variables on the line (``DATABASE_URL=postgres://h/db cmd``).
+
+    Shell analysis records an assignment that prefixes a command as the wrapper ``NAME=``;
+    its value is read back from the line here.
+    """
+    if "://" not in raw:
+        return {}
+    out: dict[str, list[str]] = {}
+    for match in _ASSIGNMENT.finditer(raw):
+        found = hosts.hosts_in_text(match.group(2))
+        if found:
+            out.setdefault(match.group(1) + "=", []).extend(found)
+    return out
+
+
+def _lines(value: object) -> list[str]:
+    return [v for v in value.splitlines() if v.strip()] if isinstance(value, str) else []
+
+
+def _working_dir(event: Event) -> str:
+    """The directory a call runs in: the payload's cwd, moved by a tool's own directory."""
+    cwd = event.context.cwd
+    extra = event.action.extra
+    for key in ("dir_path", "workdir"):
+        value = extra.get(key)
+        if isinstance(value, str) and value:
+            if value.startswith(("/", "~")) or _is_windows(value) or not cwd:
+                return value
+            return posixpath.join(cwd, value)
+    return cwd
+
+
+def _lineage(cwd: str, home: str) -> list[str]:
+    """The working directory and each directory above it, canonical; [] when unknown."""
+    if not cwd:
+        return []
+    if _is_windows(cwd) or "\\" in cwd:
+        path = _windows_path(cwd)
+        out = [path]
+        while "/" in path.rstrip("/"):
+            path = path.rstrip("/").rsplit("/", 1)[0]
+            out.append(path + "/" if path.endswith(":") else path)
+        return out
+    absolute = posixpath.normpath(_expand_home(cwd, home)) if cwd.startswith("~") else cwd
+    if not absolute.startswith("/"):
+        return [canonical_path(absolute, home)]
+    absolute = posixpath.normpath(absolute)
+    out = []
+    while True:
+        out.append(canonical_path(absolute, home))
+        if absolute == "/":
+            return list(dict.fromkeys(out))
+        absolute = posixpath.dirname(absolute)
+
+
+def _windows_path(path: str) -> str:
+    """A Windows path folded for matching: lower case, forward slashes, ``c:`` as ``c:/``."""
+    folded = re.sub(r"/+", "/", path.lower().replace("\\", "/"))
+    if len(folded) == 2 and folded[1] == ":":
+        return folded + "/"
+    if len(folded) > 3 and folded.endswith("/"):
+        folded = folded.rstrip("/")
+    return folded
 
 
 def _raw_command(analysis: ShellAnalysis) -> SimpleCommand:
@@ -156,6 +316,7 @@ def _file_facts(source: str, origin: str, path: str, program: str, raw: str) -> 
         "source": source,
         "origin": origin,
         "file_path": path,
+        "path_folded": path.lower().replace("\\", "/"),
         "program": program,
         "raw_command": raw,
     }
@@ -173,11 +334,19 @@ def _mcp_facts(source: str, event: Event, limits: Limits) -> dict[str, object]:
 
 def _web_facts(source: str, url: str) -> dict[str, object]:
     try:
-        parts = urlsplit(url.strip())
-        scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+        scheme = urlsplit(url.strip()).scheme.lower()
     except ValueError:
-        scheme, host = "", ""
-    return {"source": source, "origin": "tool", "url": url, "url_scheme": scheme, "url_host": host}
+        scheme = ""
+    host = hosts.url_host(url)
+    return {
+        "source": source,
+        "origin": "tool",
+        "url": url,
+        "url_scheme": scheme,
+        "url_host": host,
+        "url_domains": hosts.domains([host]),
+        "url_internal": hosts.is_internal(host),
+    }
 
 
 def _agent_facts(source: str, event: Event, limits: Limits) -> dict[str, object]:
