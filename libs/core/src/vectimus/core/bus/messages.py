@@ -5,6 +5,7 @@
     evaluator ──DecisionRecord──► vectimus:decisions ──► receipt-signer (group "signers")
     signer ──ReceiptRecord──► vectimus:receipts ──► audit-sink (group "audit")
     audit-sink ──EventRecord──► vectimus:events ──► every gateway's SSE /events (no group)
+    any worker ──DeadLetter──► vectimus:dead  (entries that could not be handled)
 
 docs/streams.md documents trimming bounds and delivery guarantees.
 """
@@ -23,11 +24,32 @@ DECISIONS_STREAM = "vectimus:decisions"
 RECEIPTS_STREAM = "vectimus:receipts"
 EVENTS_STREAM = "vectimus:events"
 REPLY_STREAM_PREFIX = "vectimus:reply:"
+DEAD_STREAM = "vectimus:dead"
 HEARTBEAT_PREFIX = "vectimus:alive:"
 
 EVALUATOR_GROUP = "evaluators"
 SIGNER_GROUP = "signers"
 AUDIT_GROUP = "audit"
+
+# Trimming bounds (XADD MAXLEN ~); docs/streams.md says why each is what it is. Workers delete
+# the entries they acknowledge on the eval, decisions and receipts streams, so those hold only
+# unfinished work and their bound matters only while a consumer is down: trimming does not
+# look at consumer groups, and entries past the bound are dropped unread.
+STREAM_MAXLEN: dict[str, int] = {
+    EVAL_STREAM: 100_000,
+    DECISIONS_STREAM: 1_000_000,
+    RECEIPTS_STREAM: 1_000_000,
+    EVENTS_STREAM: 100_000,
+    DEAD_STREAM: 100_000,
+}
+REPLY_STREAM_MAXLEN = 10_000
+
+
+def maxlen_for(stream: str) -> int | None:
+    """The trimming bound of ``stream`` (reply streams share one bound)."""
+    if stream.startswith(REPLY_STREAM_PREFIX):
+        return REPLY_STREAM_MAXLEN
+    return STREAM_MAXLEN.get(stream)
 
 
 class EvalRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -92,6 +114,26 @@ class EventRecord(msgspec.Struct, frozen=True, kw_only=True):
     decision: str
     matched_policy_ids: tuple[str, ...] = ()
     degraded: bool = False
+
+
+class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
+    """An entry a worker gave up on: undecodable, or failing more than N deliveries.
+
+    ``payload`` is the entry as it was read (it may hold an unredacted hook payload: the dead
+    stream is for operators, like the stream it came from)."""
+
+    v: int = 1
+    stream: str
+    group: str
+    entry_id: str
+    payload: bytes
+    error: str
+    deliveries: int
+    service: str
+    consumer: str
+    at_ms: int
+    request_id: str = ""
+    receipt_id: str = ""
 
 
 _encoder = msgspec.msgpack.Encoder()

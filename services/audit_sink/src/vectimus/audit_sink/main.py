@@ -1,0 +1,148 @@
+"""The audit-sink service: signed receipts in (group "audit"), files and events out.
+
+Per batch, under the log directory's sink lock: take in what the log gained since the last
+look, then for each receipt not yet in the log write its receipt file and append its
+redacted audit record; fsync the log; XADD one event per receipt; acknowledge. A receipt
+already in the log (delivered again, or published again by the signer) gets its event
+again but never a second record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from vectimus.audit_sink.handler import event_record
+from vectimus.audit_sink.index import AuditIndex
+from vectimus.audit_sink.settings import AuditSinkSettings
+from vectimus.core.audit import AuditLog, AuditSettings
+from vectimus.core.audit.redact import compile_patterns
+from vectimus.core.audit.writer import utc_now_iso
+from vectimus.core.bus import Bus, Delivery
+from vectimus.core.bus.messages import (
+    AUDIT_GROUP,
+    EVENTS_STREAM,
+    RECEIPTS_STREAM,
+    EventRecord,
+    ReceiptRecord,
+    decode,
+    encode,
+    maxlen_for,
+)
+from vectimus.core.bus.worker import Outcome, Worker
+from vectimus.core.logs import bind_ids, get_logger, safe_error
+from vectimus.core.receipts.store import ReceiptStore
+
+SERVICE = "audit-sink"
+log = get_logger("vectimus.audit_sink").bind(component=SERVICE)
+
+
+def audit_settings(settings: AuditSinkSettings) -> AuditSettings:
+    """The user config's [audit] section, with the sink's directory."""
+    from vectimus.core.config import load_config  # noqa: PLC0415 - pydantic config, once
+
+    configured = load_config(None).settings.audit
+    if settings.audit_dir is None:
+        return configured
+    return configured.model_copy(update={"log_dir": settings.audit_dir})
+
+
+class AuditSinkService:
+    name = SERVICE
+    stream = RECEIPTS_STREAM
+    group = AUDIT_GROUP
+
+    def __init__(self, bus: Bus, audit: AuditLog, store: ReceiptStore, index: AuditIndex) -> None:
+        self.bus = bus
+        self.audit = audit
+        self.store = store
+        self.index = index
+        self.patterns = compile_patterns(audit.settings.redact_patterns)
+        self.recorded = 0
+        self.already = 0
+
+    async def handle(self, deliveries: Sequence[Delivery]) -> Outcome:
+        outcome = Outcome()
+        records: list[tuple[str, ReceiptRecord]] = []
+        for delivery in deliveries:
+            try:
+                records.append((delivery.id, decode(delivery.payload, ReceiptRecord)))
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                outcome.dead[delivery.id] = f"undecodable ReceiptRecord: {exc}"
+        if not records:
+            return outcome
+        events = await asyncio.to_thread(self._record_all, records, outcome)
+        await self.bus.publish_batch(
+            [(EVENTS_STREAM, encode(event), maxlen_for(EVENTS_STREAM)) for event in events]
+        )
+        return outcome
+
+    def _record_all(
+        self, records: list[tuple[str, ReceiptRecord]], outcome: Outcome
+    ) -> list[EventRecord]:
+        events = []
+        with self.index.locked():
+            self.index.refresh()
+            for entry_id, found in records:
+                receipt_id = found.receipt.receipt_id
+                with bind_ids(request_id=found.request_id, receipt_id=receipt_id):
+                    try:
+                        self._record(found)
+                    except Exception as exc:
+                        log.exception("audit write failed: will retry", error=safe_error(exc))
+                        outcome.failed[entry_id] = safe_error(exc)
+                        continue
+                events.append(event_record(found, utc_now_iso(), self.patterns))
+                outcome.done.append(entry_id)
+            self.audit.sync()  # what is acknowledged is on disk
+        return events
+
+    def _record(self, found: ReceiptRecord) -> None:
+        receipt_id = found.receipt.receipt_id
+        if receipt_id in self.index:
+            self.already += 1
+            log.info("receipt already audited: event only")
+            return
+        self.store.write(found.receipt)
+        self.audit.append(
+            found.event,
+            found.decision,
+            receipt_id=receipt_id,
+            caller=found.caller or found.event.identity.principal,
+            policy_set_hash=found.policy_set_hash,
+        )
+        self.index.add(receipt_id)
+        self.recorded += 1
+
+    async def give_up(self, delivery: Delivery, error: str) -> None:
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        return {"recorded": self.recorded, "already_recorded": self.already}
+
+
+def open_sink(bus: Bus, settings: AuditSinkSettings) -> AuditSinkService:
+    audit = AuditLog(audit_settings(settings))
+    index = AuditIndex(audit.directory)
+    with index.locked():
+        index.load()
+    return AuditSinkService(bus, audit, ReceiptStore(settings.resolved_receipts_dir()), index)
+
+
+async def run(bus: Bus, settings: AuditSinkSettings, stop: asyncio.Event) -> None:
+    """Record receipts from ``bus`` until ``stop`` is set, then drain."""
+    service = await asyncio.to_thread(open_sink, bus, settings)
+    log.info(
+        "recording",
+        audit_dir=str(service.audit.directory),
+        receipts_dir=str(service.store.root),
+        known_receipts=len(service.index),
+    )
+    try:
+        await Worker(bus, service, settings).run(stop)
+    finally:
+        service.audit.close()
+        service.index.close()
