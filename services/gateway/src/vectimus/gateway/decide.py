@@ -1,0 +1,167 @@
+"""One request's way to a decision: through an evaluator, else in-process, never unevaluated.
+
+1. Publish an EvalRequest (batched per loop tick) and wait for the reply, up to the deadline.
+2. No evaluator alive, no reply in time, or the bus refused the request: evaluate here with
+   the same pipeline code (degraded), and publish the DecisionRecord so the trail (receipt,
+   audit record, event) still happens.
+3. Nothing could evaluate it: a refusal, which the route turns into a deny (200 for a
+   hook-shaped request, 503 otherwise). An allow is only ever the result of an evaluation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+
+from vectimus.core.bus import Bus
+from vectimus.core.bus.messages import (
+    DECISIONS_STREAM,
+    DecisionRecord,
+    EvalRequest,
+    encode,
+    maxlen_for,
+)
+from vectimus.core.events import Decision, Event
+from vectimus.core.receipts.ids import new_receipt_id
+from vectimus.core.runtime import Runtime
+from vectimus.gateway.monitor import Monitor
+from vectimus.gateway.policies import PolicyState
+from vectimus.gateway.replies import BusUnavailableError, ReplyRouter, RequestPublisher
+
+log = structlog.get_logger("vectimus.gateway.decide")
+
+# (runtime, request) -> (the event evaluated, its decision): the evaluator service's own code.
+LocalEvaluate = Callable[[Runtime, EvalRequest], tuple[Event, Decision]]
+
+_TRAIL_TIMEOUT_S = 2.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    decision: Decision
+    path: str  # "evaluator" | "degraded" | "refused"
+    failure: str = ""  # why nothing could evaluate it (path == "refused")
+
+    @property
+    def degraded(self) -> bool:
+        return self.path != "evaluator"
+
+
+def refusal(message: str) -> Decision:
+    """A deny for a call nothing could evaluate; it names the problem and has a receipt id."""
+    receipt_id = new_receipt_id()
+    return Decision(
+        decision="deny",
+        reason=f"Vectimus denied this call because it could not be evaluated: {message}. "
+        f"Receipt: {receipt_id}",
+        action_type="shell_command",
+        receipt_id=receipt_id,
+    )
+
+
+class Decider:
+    def __init__(
+        self,
+        *,
+        bus: Bus,
+        policies: PolicyState,
+        router: ReplyRouter,
+        publisher: RequestPublisher,
+        monitor: Monitor,
+        local: LocalEvaluate,
+        deadline_ms: int,
+        fallback: bool,
+    ) -> None:
+        self.bus = bus
+        self.policies = policies
+        self.router = router
+        self.publisher = publisher
+        self.monitor = monitor
+        self.local = local
+        self.deadline_s = deadline_ms / 1000
+        self.deadline_ms = deadline_ms
+        self.fallback = fallback
+
+    async def decide(
+        self,
+        *,
+        request_id: str,
+        source: str,
+        payload: bytes,
+        enrichment: dict[str, str],
+        caller: str,
+    ) -> Outcome:
+        request = EvalRequest(
+            request_id=request_id,
+            reply_to=self.router.stream,
+            source=source,
+            payload=payload,
+            caller=caller,
+            enrichment=enrichment,
+            deadline_ms=int(time.time() * 1000) + self.deadline_ms,
+        )
+        if await self.monitor.evaluator_alive_now() is False:
+            why = "no evaluator is alive"
+        else:
+            future = self.router.expect(request_id)
+            self.publisher.submit(request_id, encode(request))
+            try:
+                reply = await asyncio.wait_for(future, self.deadline_s)
+            except TimeoutError:
+                self.router.forget(request_id)
+                why = f"no evaluator answered within {self.deadline_ms} ms"
+            except BusUnavailableError as exc:
+                self.router.forget(request_id)
+                why = f"the bus is unavailable ({exc})"
+            else:
+                return Outcome(reply.decision, "evaluator")
+        return await self._degraded(request, why)
+
+    async def _degraded(self, request: EvalRequest, why: str) -> Outcome:
+        runtime = self.policies.runtime
+        if not self.fallback:
+            failure = f"{why}, and in-process evaluation is switched off"
+        elif runtime is None:
+            failure = f"{why}, and the gateway has no policies loaded ({self.policies.error})"
+        else:
+            try:
+                event, decision = self.local(runtime, request)
+            except Exception as exc:
+                failure = f"{why}, and in-process evaluation failed: {type(exc).__name__}"
+                log.exception("in-process evaluation crashed")
+            else:
+                self.monitor.mark_degraded()
+                log.warning("evaluated in-process (degraded)", why=why)
+                await self._publish_trail(request, event, decision, runtime)
+                return Outcome(decision, "degraded")
+        log.error("call could not be evaluated", why=failure)
+        return Outcome(refusal(failure), "refused", failure)
+
+    async def _publish_trail(
+        self, request: EvalRequest, event: Event, decision: Decision, runtime: Runtime
+    ) -> None:
+        compiled = runtime.snapshot.compiled
+        record = DecisionRecord(
+            request_id=request.request_id,
+            event=event,
+            decision=decision,
+            caller=request.caller,
+            policy_set_hash=compiled.policy_set_hash,
+            pack_versions=dict(compiled.packs),
+            degraded=True,
+        )
+        try:
+            async with asyncio.timeout(_TRAIL_TIMEOUT_S):
+                await self.bus.publish(
+                    DECISIONS_STREAM, encode(record), maxlen=maxlen_for(DECISIONS_STREAM)
+                )
+        except Exception as exc:  # noqa: BLE001 - the answer stands; the lost trail is reported
+            log.error(
+                "could not publish a degraded decision for signing and audit",
+                receipt_id=decision.receipt_id,
+                error=repr(exc),
+            )

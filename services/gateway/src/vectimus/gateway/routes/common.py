@@ -1,0 +1,51 @@
+"""What every route needs: the core of this worker, the caller's identity, the request id."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from vectimus.gateway.errors import ApiError
+
+if TYPE_CHECKING:
+    from vectimus.gateway.core import GatewayCore
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def core_of(connection: ASGIConnection[Any, Any, Any, Any]) -> GatewayCore:
+    core: GatewayCore = connection.app.state.core
+    return core
+
+
+def request_id_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The caller's X-Request-ID when it is a sane token, else a new one."""
+    given = connection.headers.get("x-request-id")
+    if given and _REQUEST_ID.fullmatch(given):
+        return given
+    return uuid.uuid4().hex
+
+
+async def require_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: a configured API key, or a 401. The key's name becomes ``state.caller``."""
+    core = core_of(connection)
+    headers = connection.headers
+    result = core.keys.check(headers.get("authorization"), headers.get("x-vectimus-key"))
+    if result.caller is None:
+        message = (
+            "an API key is required"
+            if result.problem == "missing-api-key"
+            else "the API key is not valid"
+        )
+        raise ApiError(
+            401,
+            result.problem,
+            message,
+            hint="send it as 'Authorization: Bearer <key>' or 'X-Vectimus-Key: <key>'",
+            headers={"WWW-Authenticate": 'Bearer realm="vectimus"'},
+        )
+    connection.state.caller = result.caller

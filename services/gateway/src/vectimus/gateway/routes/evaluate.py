@@ -1,0 +1,171 @@
+"""POST /evaluate: one raw hook payload in, one decision out.
+
+The answer is ``{decision, reason, suggested_alternative, matched_policy_ids, receipt_id,
+evaluation_time_ms, degraded}``. A payload with ``hook_event_name`` (or ``hookEventName``)
+also gets Claude Code's ``hookSpecificOutput``, so a Claude Code ``"type": "http"`` hook can
+call the gateway directly; such a request that cannot be evaluated is answered 200 deny,
+because Claude Code lets a call through on any non-2xx answer.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import Request, Response, post
+from msgspec import UNSET, UnsetType
+
+from vectimus.core.events import Decision
+from vectimus.core.logs import bind_ids
+from vectimus.core.normalise.registry import NORMALISERS
+from vectimus.core.protocol import render
+from vectimus.gateway.enrichment import split_enrichment
+from vectimus.gateway.errors import JSON, ApiError
+from vectimus.gateway.routes.common import core_of, request_id_of, require_key
+
+log = structlog.get_logger("vectimus.gateway.evaluate")
+
+DEFAULT_SOURCE = "claude-code"
+_OBSERVED_VERB = {"deny": "denied", "escalate": "asked a human about"}
+
+
+class Answer(msgspec.Struct):
+    decision: str
+    reason: str
+    suggested_alternative: str
+    matched_policy_ids: tuple[str, ...]
+    receipt_id: str
+    evaluation_time_ms: float
+    degraded: bool
+    hookSpecificOutput: dict[str, Any] | UnsetType = UNSET  # noqa: N815 - Claude Code's name
+
+
+_encode = msgspec.json.Encoder().encode
+
+
+def _hook_event(payload: dict[str, Any]) -> str | None:
+    for key in ("hook_event_name", "hookEventName"):
+        value = payload.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _observed(decision: Decision) -> Decision:
+    """Observe mode: the evaluated decision, answered as an allow that says what it would be."""
+    verb = _OBSERVED_VERB.get(decision.decision, "denied")
+    return msgspec.structs.replace(
+        decision,
+        decision="allow",
+        observed=True,
+        reason=f"Allowed in observe mode; Vectimus would have {verb} this: {decision.reason}",
+    )
+
+
+def _source(request: Request[Any, Any, Any]) -> str:
+    source = request.headers.get("x-vectimus-source") or DEFAULT_SOURCE
+    if source not in NORMALISERS:
+        valid = list(NORMALISERS)
+        raise ApiError(
+            400,
+            "unknown-source",
+            f"unknown source {source[:64]!r} in X-Vectimus-Source",
+            hint="valid sources: " + ", ".join(valid),
+            extra={"valid_sources": valid},
+        )
+    return source
+
+
+def _payload(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        raise ApiError(400, "bad-json", "the request body is empty; expected a hook payload")
+    try:
+        payload = msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise ApiError(400, "bad-json", f"the request body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise ApiError(
+            400,
+            "bad-payload",
+            f"the request body is a JSON {type(payload).__name__}, not an object",
+            hint="send the hook payload exactly as the agent tool wrote it",
+        )
+    return payload
+
+
+@post("/evaluate", guards=[require_key], status_code=200)
+async def evaluate(request: Request[Any, Any, Any]) -> Response[bytes]:
+    started = time.perf_counter()
+    core = core_of(request)
+    request_id = request_id_of(request)
+    caller: str = request.state.caller
+    source = _source(request)
+    body = await request.body()
+    payload = _payload(body)
+    hook_event = _hook_event(payload)
+    enrichment, forwarded = split_enrichment(payload, body)
+
+    with bind_ids(request_id=request_id):
+        outcome = await core.decider.decide(
+            request_id=request_id,
+            source=source,
+            payload=forwarded,
+            enrichment=enrichment,
+            caller=caller,
+        )
+        decision = outcome.decision
+        if outcome.failure:
+            core.metrics.failure("unevaluated")
+        elif core.settings.observe and decision.decision != "allow":
+            log.warning(
+                "observe mode: allowed a call Vectimus would have refused",
+                receipt_id=decision.receipt_id,
+                would_be=decision.decision,
+                matched=decision.matched_policy_ids,
+            )
+            decision = _observed(decision)
+        elapsed = time.perf_counter() - started
+        core.metrics.decision(
+            decision=decision.decision,
+            source=source,
+            matched=decision.matched_policy_ids,
+            seconds=elapsed,
+            path=outcome.path,
+        )
+        # Every decision is in the audit trail already; the log names the ones to look at.
+        notable = decision.decision != "allow" or outcome.path != "evaluator" or decision.observed
+        (log.info if notable else log.debug)(
+            "decision",
+            receipt_id=decision.receipt_id,
+            decision=decision.decision,
+            source=source,
+            caller=caller,
+            path=outcome.path,
+            ms=round(elapsed * 1000, 3),
+        )
+
+    answer = Answer(
+        decision=decision.decision,
+        reason=decision.reason,
+        suggested_alternative=decision.suggested_alternative,
+        matched_policy_ids=decision.matched_policy_ids,
+        receipt_id=decision.receipt_id,
+        evaluation_time_ms=decision.evaluation_time_ms,
+        degraded=outcome.degraded,
+    )
+    if hook_event is not None:
+        rendered, _ = render(
+            "claude-code", decision, explicit_allow=True, hook_event_name=hook_event
+        )
+        if rendered is not None:
+            answer.hookSpecificOutput = rendered["hookSpecificOutput"]
+    # Not hook-shaped and not evaluated: a 503 tells an API client to retry or alarm.
+    status = 503 if outcome.failure and hook_event is None else 200
+    return Response(
+        content=_encode(answer),
+        status_code=status,
+        media_type=JSON,
+        headers={"X-Request-ID": request_id},
+    )
