@@ -7,10 +7,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.synced
 
-.PHONY: help setup run test lint fmt bench clean
+.PHONY: help setup run demo test lint fmt bench clean deploy-check
 
 help:
-	@echo "make run    evaluate the bundled example payloads through 'vectimus eval'"
+	@echo "make run    serve the gateway, embedded, on http://127.0.0.1:8420 ('vectimus server start')"
+	@echo "make demo   evaluate the bundled example payloads through 'vectimus eval'"
 	@echo "make test   run every test"
 	@echo "make lint   ruff and mypy"
 	@echo "make bench  run the benchmarks (tables printed, JSON in bench/results/)"
@@ -25,6 +26,9 @@ $(STAMP): uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyp
 setup: $(STAMP)
 
 run: $(STAMP)
+	$(VENV)/bin/vectimus server start --host 127.0.0.1 --port 8420
+
+demo: $(STAMP)
 	@for source in $$(ls examples/payloads); do \
 	  echo "== $$source"; \
 	  $(PY) -c 'import json,sys; [print(json.dumps(json.load(open(p)))) for p in sys.argv[1:]]' examples/payloads/$$source/*.json \
@@ -45,6 +49,10 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+
+# Where helm and a Docker engine exist: lint and render the chart, build the images (deploy/check.sh).
+deploy-check:
+	@bash deploy/check.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -107,6 +107,7 @@ def whole_process(rows: list[dict[str, object]]) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory() as home:
         env["VECTIMUS_HOME"] = home
+        env["VECTIMUS_DAEMON"] = "0"  # this measures inline evaluation (bench_client: the daemon)
         python, vectimus = str(BIN / "python"), str(BIN / "vectimus")
         payload = json.dumps(bash("git status && rm -rf /")).encode()
         subprocess.run(

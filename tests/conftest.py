@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# Real Redis for the integration tests (REDIS_URL, own redis-server, or testcontainers).
+from tests.redis_server import own_redis, redis_session, redis_url  # noqa: F401
+
 REPO = Path(__file__).resolve().parents[1]
 POLICIES = REPO / "policies"
 PAYLOADS = REPO / "examples" / "payloads"
@@ -26,6 +29,11 @@ def vectimus_home(
         "VECTIMUS_AUDIT_DIR",
         "VECTIMUS_PRINCIPAL",
         "VECTIMUS_SERVER_URL",
+        "VECTIMUS_API_KEY",
     ):
         monkeypatch.delenv(name, raising=False)
+    # Hook calls evaluate inline unless a test starts its own daemon (tests/integration/client)
+    # on its own socket: a test must never leave a daemon behind, or talk to the user's.
+    monkeypatch.setenv("VECTIMUS_DAEMON", "0")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(home / "run"))
     return home

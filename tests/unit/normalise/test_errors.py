@@ -47,6 +47,8 @@ MISSING = {
     "copilot": "copilot payload has no tool_name or toolName",
     "gemini-cli": "gemini-cli payload has no tool_name",
     "codex": "codex payload has no tool_name",
+    "langgraph": "langgraph payload has no tool_name",
+    "google-adk": "google-adk payload has no tool_name",
 }
 
 

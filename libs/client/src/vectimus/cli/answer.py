@@ -1,12 +1,20 @@
-"""Evaluate one raw payload inline and render the answer: the hook's own evaluator."""
+"""Evaluate one raw payload and render the answer: shared by the inline hook and the daemon.
+
+The two differ only in where the runtime comes from (``runtime_for``): the inline hook
+resolves it from the snapshot cache, the daemon from its warm engines. Everything else (the
+fail-closed handling, the rendering, the trail event) is this one code path, so their
+answers are the same.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -14,6 +22,11 @@ from vectimus.core.errors import VectimusError
 from vectimus.core.events import Decision, Event, Identity
 from vectimus.core.protocol import render
 from vectimus.core.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from vectimus.core.runtime import Runtime
+
+RuntimeFor = Callable[[Path], "Runtime"]
 
 
 @dataclass
@@ -24,6 +37,8 @@ class Outcome:
     event: Event | None = None
     snapshot: Snapshot | None = None
     explicit_allow: bool = False
+    # Lines for stderr (project settings that were refused), printed by the caller.
+    warnings: list[str] = field(default_factory=list)
 
 
 def _deny(message: str) -> Decision:
@@ -48,48 +63,67 @@ def _call_cwd(payload: Any, default: Path) -> Path:
     return default
 
 
-def decide(source: str, raw: bytes, *, cwd: Path) -> Outcome:
+def _build_runtime(cwd: Path) -> Runtime:
+    from vectimus.core.runtime import build_runtime
+
+    return build_runtime(cwd)
+
+
+def decide(source: str, raw: bytes, *, cwd: Path, runtime_for: RuntimeFor | None = None) -> Outcome:
     """The decision for one raw payload; every failure is a deny that names it."""
     try:
         payload: Any = msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         return Outcome(_deny(f"the hook payload is not valid JSON ({exc})"))
     from vectimus.core.normalise import normalise
-    from vectimus.core.runtime import build_runtime
 
     try:
-        runtime = build_runtime(_call_cwd(payload, cwd))
+        runtime = (runtime_for or _build_runtime)(_call_cwd(payload, cwd))
     except VectimusError as exc:
         return Outcome(_deny(f"the Vectimus configuration or policies could not be loaded: {exc}"))
     snapshot = runtime.snapshot
-    for line in snapshot.refused:
-        print(f"vectimus: ignored a loosening project setting: {line}", file=sys.stderr)
+    warnings = [
+        f"vectimus: ignored a loosening project setting: {line}" for line in snapshot.refused
+    ]
     try:
         event = normalise(source, payload, identity=runtime.identity)
     except VectimusError as exc:
-        return Outcome(runtime.pipeline.refuse(str(exc)), None, snapshot, snapshot.explicit_allow)
+        decision = runtime.pipeline.refuse(str(exc))
+        return Outcome(decision, None, snapshot, snapshot.explicit_allow, warnings)
     decision = runtime.pipeline.evaluate(event)
-    return Outcome(decision, event, snapshot, snapshot.explicit_allow)
+    return Outcome(decision, event, snapshot, snapshot.explicit_allow, warnings)
 
 
 def answer_payload(
-    source: str, raw: bytes, *, cwd: Path
+    source: str, raw: bytes, *, cwd: Path, runtime_for: RuntimeFor | None = None
 ) -> tuple[Outcome, dict[str, Any] | None, int]:
     try:
-        outcome = decide(source, raw, cwd=cwd)
+        outcome = decide(source, raw, cwd=cwd, runtime_for=runtime_for)
     except Exception as exc:  # noqa: BLE001 - the hook must answer, and answer deny
         outcome = Outcome(_deny(f"internal error: {type(exc).__name__}: {exc}"))
     answer, status = render(source, outcome.decision, explicit_allow=outcome.explicit_allow)
     return outcome, answer, status
 
 
+def answer_bytes(answer: dict[str, Any] | None) -> bytes:
+    """What the hook prints: one JSON line, or nothing (the tool's own flow applies)."""
+    return b"" if answer is None else (json.dumps(answer) + "\n").encode()
+
+
+def trail_event(source: str, raw: bytes, outcome: Outcome) -> Event:
+    """The event to record: the normalised one, or a stand-in for an unparsed payload."""
+    from vectimus.core.record import unparsed_event
+
+    identity = outcome.snapshot.identity if outcome.snapshot else Identity()
+    return outcome.event or unparsed_event(source, raw, identity)
+
+
 def record(source: str, raw: bytes, outcome: Outcome) -> None:
     """Sign a receipt and append the audit record. Errors go to stderr, never to stdout."""
     try:
-        from vectimus.core.record import Recorder, unparsed_event
+        from vectimus.core.record import Recorder
 
-        identity = outcome.snapshot.identity if outcome.snapshot else Identity()
-        event = outcome.event or unparsed_event(source, raw, identity)
+        event = trail_event(source, raw, outcome)
         recorder = Recorder(outcome.snapshot)
         recorder.record(event, outcome.decision)
         recorder.close()

@@ -1,5 +1,9 @@
 """`vectimus hook --source S`: answer one tool call, payload on stdin, answer on stdout.
 
+``vectimus hook --source S`` normally never reaches this module's argparse path: the entry
+point hands it to :mod:`vectimus.client.shim`, which asks the team gateway, then the local
+daemon, and only then evaluates here, inline (:func:`answer_inline`).
+
 Nothing but the answer is written to stdout. Whatever goes wrong (bad JSON, a payload of
 an unknown shape, a broken config or policy) is answered with a deny that names the problem:
 an unevaluated call is never allowed. The receipt and audit record are written after the
@@ -9,7 +13,6 @@ answer, in a detached child, so they never delay the agent tool.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -24,16 +27,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    raw = sys.stdin.buffer.read()
-    if not raw.strip():
-        return 0
-    from vectimus.cli.answer import answer_payload, record_detached
+    from vectimus.client.shim import hook
 
-    outcome, answer, status = answer_payload(args.source, raw, cwd=Path.cwd())
-    if answer is not None:
-        sys.stdout.write(json.dumps(answer) + "\n")
+    return hook(args.source)
+
+
+def answer_inline(source: str, raw: bytes) -> int:
+    """Evaluate in this process (the last evaluator in the shim's order), answer, record."""
+    from vectimus.cli.answer import answer_bytes, answer_payload, record_detached
+
+    try:
+        cwd = Path.cwd()
+    except OSError:  # the directory was removed under us: the payload's cwd still counts
+        cwd = Path("/")
+    outcome, answer, status = answer_payload(source, raw, cwd=cwd)
+    for line in outcome.warnings:
+        print(line, file=sys.stderr)
+    sys.stderr.flush()
+    sys.stdout.buffer.write(answer_bytes(answer))
     sys.stdout.flush()
     # The tool reads until end of file: close stdout before the trail is written.
     os.close(sys.stdout.fileno())
-    record_detached(args.source, raw, outcome)
+    record_detached(source, raw, outcome)
     return status

@@ -39,7 +39,16 @@ ACTION_TYPES: tuple[ActionType, ...] = (
 DecisionKind = Literal["allow", "deny", "escalate"]
 IdentityType = Literal["human", "agent"]
 
-SourceName = Literal["claude-code", "claude-agent-sdk", "cursor", "copilot", "gemini-cli", "codex"]
+SourceName = Literal[
+    "claude-code",
+    "claude-agent-sdk",
+    "cursor",
+    "copilot",
+    "gemini-cli",
+    "codex",
+    "langgraph",
+    "google-adk",
+]
 SOURCES: tuple[SourceName, ...] = (
     "claude-code",
     "claude-agent-sdk",
@@ -47,6 +56,8 @@ SOURCES: tuple[SourceName, ...] = (
     "copilot",
     "gemini-cli",
     "codex",
+    "langgraph",
+    "google-adk",
 )
 
 

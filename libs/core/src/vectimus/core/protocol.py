@@ -9,9 +9,13 @@ switches it on).
 
 from __future__ import annotations
 
-from typing import Any
+# The hook shim renders gateway answers with this module on its start-up-critical path, so it
+# imports nothing at run time (``typing`` alone costs about 7 ms there).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-from vectimus.core.events import Decision
+    from vectimus.core.events import Decision
 
 _ASK_OR_DENY = {"allow": "allow", "deny": "deny", "escalate": "ask"}
 
@@ -24,10 +28,28 @@ def render(
     hook_event_name: str = "PreToolUse",
 ) -> tuple[dict[str, Any] | None, int]:
     """The answer for ``source``, and the exit code the hook process should end with."""
-    if decision.decision == "allow" and not explicit_allow:
+    return render_verdict(
+        source,
+        decision.decision,
+        decision.reason,
+        explicit_allow=explicit_allow,
+        hook_event_name=hook_event_name,
+    )
+
+
+def render_verdict(
+    source: str,
+    kind: str,
+    reason: str,
+    *,
+    explicit_allow: bool = False,
+    hook_event_name: str = "PreToolUse",
+) -> tuple[dict[str, Any] | None, int]:
+    """:func:`render` from the decision's kind (allow, deny, escalate) and reason alone."""
+    if kind == "allow" and not explicit_allow:
         return None, 0
-    verdict = _ASK_OR_DENY[decision.decision]
-    reason = decision.reason
+    # Anything but a known kind is answered as a deny: an unknown word never allows.
+    verdict = _ASK_OR_DENY.get(kind, "deny")
     if source in {"claude-code", "claude-agent-sdk", "codex"}:
         return {
             "hookSpecificOutput": {

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from vectimus.core.config.models import Settings
-from vectimus.core.config.tighten import merge_project
+from vectimus.core.config.tighten import drop_user_only, merge_project
 from vectimus.core.errors import ConfigError
 from vectimus.core.paths import find_project_root, project_dir, user_config_file
 
@@ -102,6 +102,7 @@ ENVIRONMENT = {
     "VECTIMUS_RECEIPTS_ENABLED": ("receipts", "enabled", _env_bool),
     "VECTIMUS_AUDIT_DIR": ("audit", "log_dir", lambda _n, v: v),
     "VECTIMUS_PRINCIPAL": ("identity", "principal", lambda _n, v: v),
+    "VECTIMUS_SERVER_URL": ("server", "url", lambda _n, v: v),
 }
 
 
@@ -140,6 +141,8 @@ def load_config(cwd: Path | None = None, environ: Mapping[str, str] | None = Non
             }
             trusted = root in trusted_roots
             if trusted:
+                project_raw, user_only = drop_user_only(project_raw)
+                refused = [f"{project_file}: {line}" for line in user_only]
                 merged = _deep_merge(user_raw, project_raw)
             else:
                 merged, raises, refused = merge_project(user_raw, project_raw)

@@ -50,6 +50,20 @@ class IdentitySettings(_Section):
     identity_type: Literal["human", "agent"] = "agent"
 
 
+class ServerClientSettings(_Section):
+    """``[server]`` as the hook shim reads it: ``url`` of the team gateway, if any.
+
+    Only the user-level config (or VECTIMUS_SERVER_URL) may set it: a project that could
+    name its own gateway could redirect its own governance (see ``tighten.py``). The other
+    keys of the table configure the gateway itself (host, port, api_keys, ...) and are
+    validated by the gateway's own settings model, so they are let through here.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    url: str = Field(default="", pattern=r"^(https?://[^\s/]+.*)?$")
+
+
 class HookSettings(_Section):
     # Print an explicit "allow" instead of deferring to the tool's own permission flow.
     explicit_allow: bool = False
@@ -64,5 +78,6 @@ class Settings(_Section):
     trust: TrustSettings = TrustSettings()
     identity: IdentitySettings = IdentitySettings()
     hook: HookSettings = HookSettings()
+    server: ServerClientSettings = ServerClientSettings()
     receipts: ReceiptSettings = ReceiptSettings()
     audit: AuditSettings = AuditSettings()

@@ -11,6 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 _LEVELS = {"observe": 1, "escalate": 2, "deny": 3}
+# Sections no project config may set, not even a trusted one: [server] names the gateway that
+# decides, so a project setting it could send its own calls to a gateway that allows all.
+USER_ONLY = {"server": "a project config cannot set the server URL (it would redirect governance)"}
+
+
+def drop_user_only(project: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``project`` without the user-only sections, and what was refused."""
+    kept = {key: value for key, value in project.items() if key not in USER_ONLY}
+    refused = [f"[{key}]: {USER_ONLY[key]}" for key in project if key in USER_ONLY]
+    return kept, refused
 
 
 def merge_project(
@@ -38,6 +48,8 @@ def merge_project(
             _limits(merged, value, refused)
         elif section == "policies" and isinstance(value, dict):
             _policies(merged, value, refused)
+        elif section in USER_ONLY:
+            refused.append(f"[{section}]: {USER_ONLY[section]}")
         else:
             refused.append(f"[{section}]: only the user-level config may set this section")
     return merged, raises, refused

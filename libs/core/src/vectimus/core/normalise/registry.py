@@ -9,7 +9,7 @@ from typing import Final, Protocol
 from vectimus.core.errors import UnknownSourceError
 from vectimus.core.events import Event, Identity
 
-from . import claude_agent_sdk, claude_code, codex, copilot, cursor, gemini_cli
+from . import claude_agent_sdk, claude_code, codex, copilot, cursor, frameworks, gemini_cli
 
 
 class Normaliser(Protocol):
@@ -24,6 +24,8 @@ NORMALISERS: Final[Mapping[str, Normaliser]] = MappingProxyType(
         "copilot": copilot.normalise,
         "gemini-cli": gemini_cli.normalise,
         "codex": codex.normalise,
+        "langgraph": frameworks.normalise_langgraph,
+        "google-adk": frameworks.normalise_adk,
     }
 )
 
