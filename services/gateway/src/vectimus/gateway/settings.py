@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from vectimus.core.config.load import read_toml
+from vectimus.core.config.load import describe_errors, read_toml
 from vectimus.core.errors import ConfigError
 from vectimus.core.paths import user_config_file
 
@@ -145,13 +145,7 @@ def _validate(raw: Mapping[str, Any], origin: str) -> ServerSettings:
     try:
         return ServerSettings.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"server.{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
-            if error["loc"]
-            else f"server: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ConfigError(f"{origin}: {problems}") from None
+        raise ConfigError(f"{origin}: {describe_errors(exc, section='server')}") from None
 
 
 def load_settings(

@@ -62,14 +62,20 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     return raw
 
 
+def describe_errors(exc: ValidationError, *, section: str = "") -> str:
+    """Each pydantic problem as ``dotted.key: message``, keys prefixed with ``section``."""
+    parts = []
+    for error in exc.errors():
+        key = ".".join(str(p) for p in (section, *error["loc"]) if p != "") or "(top level)"
+        parts.append(f"{key}: {error['msg']}")
+    return "; ".join(parts)
+
+
 def validate(raw: Mapping[str, Any], origin: str) -> Settings:
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or '(top level)'}: {error['msg']}"
-            for error in exc.errors()
-        )
+        problems = describe_errors(exc)
         raise ConfigError(f"{origin}: {problems}") from None
 
 
