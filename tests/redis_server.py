@@ -111,7 +111,8 @@ class RedisUnavailable:
     reason: str
 
 
-def _unavailable(reason: str) -> None:
+def unavailable(reason: str) -> None:
+    """Skip for a missing Redis; under CI=true, fail instead."""
     if os.environ.get("CI") == "true":
         pytest.fail(f"Redis is required under CI: {reason}", pytrace=False)
     pytest.skip(reason)
@@ -162,7 +163,7 @@ def redis_session() -> Iterator[str | RedisUnavailable]:
 def redis_url(redis_session: str | RedisUnavailable) -> str:
     """A Redis URL with an empty database (flushed before the test)."""
     if isinstance(redis_session, RedisUnavailable):
-        _unavailable(redis_session.reason)
+        unavailable(redis_session.reason)
         raise AssertionError("unreachable")
     import redis
 
@@ -179,7 +180,7 @@ def own_redis() -> Iterator[RedisServer]:
     """A redis-server of this test's own, to stop and restart (not the shared one)."""
     binary = redis_binary()
     if binary is None:
-        pytest.skip("the restart tests need a redis-server binary (REDIS_URL is not enough)")
+        unavailable("the restart tests need a redis-server binary (REDIS_URL is not enough)")
     server = RedisServer(binary)
     server.start()
     try:

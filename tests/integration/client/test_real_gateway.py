@@ -34,8 +34,7 @@ def _up(url: str) -> bool:
 
 @pytest.fixture
 def real_gateway(tmp_path: Path) -> Iterator[str]:
-    if not GRANIAN.exists():
-        pytest.skip("granian is not installed")
+    assert GRANIAN.exists(), "granian is part of the locked dependencies"
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -48,7 +47,7 @@ def real_gateway(tmp_path: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         if not wait_for(lambda: _up(url), 60, 0.2):
-            pytest.skip("the gateway did not start")
+            pytest.fail("the gateway did not start within 60 s")
         yield url
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -24,7 +24,7 @@ from tests.integration.services.harness import (
     send,
     until,
 )
-from tests.redis_server import RedisServer, free_port, redis_binary
+from tests.redis_server import RedisServer, free_port, redis_binary, unavailable
 from vectimus.core.bus.messages import EVAL_STREAM, EVALUATOR_GROUP, HEARTBEAT_PREFIX
 from vectimus.core.bus.redis import RedisBus
 from vectimus.core.receipts.keys import Keyring, load_or_create_signing_key
@@ -209,7 +209,7 @@ async def test_a_service_waits_for_redis_then_drains_on_sigterm(
 ) -> None:
     binary = redis_binary()
     if binary is None:
-        pytest.skip("needs a redis-server binary")
+        unavailable("needs a redis-server binary")
     server = RedisServer(binary, free_port())
     url = server.url
     sink = Process(
