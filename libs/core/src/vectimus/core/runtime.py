@@ -59,5 +59,32 @@ def runtime_from(snapshot: Snapshot) -> Runtime:
     return Runtime(snapshot=snapshot, pipeline=Pipeline(engine, limits, new_id=new_receipt_id))
 
 
+def server_environment(
+    environ: Mapping[str, str], *, policy_dir: Path | None, observe: bool
+) -> dict[str, str]:
+    """The environment the config loader sees in a server process (gateway or evaluator).
+
+    The server's policy directory (made absolute, so the snapshot cache key and the pack
+    names do not depend on the working directory or on how the path is spelled) and its
+    observe flag win over the inherited variables. The gateway and the evaluator both use
+    this, so for the same directory they load the same policy set, with the same hash."""
+    env = dict(environ)
+    if policy_dir is not None:
+        env["VECTIMUS_POLICY_DIR"] = str(policy_dir.expanduser().resolve())
+    if observe:
+        env["VECTIMUS_OBSERVE"] = "true"
+    return env
+
+
+def server_runtime(environ: Mapping[str, str]) -> Runtime:
+    """Config and policies for a server: user-level config and VECTIMUS_*, no project layer.
+
+    A server never reads files a remote payload names (scripts arrive as enrichment).
+    Raises VectimusError (PolicyLoadError, ConfigError) naming the file and problem."""
+    runtime = runtime_from(resolve_snapshot(None, environ))
+    runtime.pipeline.read_file = None
+    return runtime
+
+
 def build_runtime(cwd: Path | None, environ: Mapping[str, str] | None = None) -> Runtime:
     return runtime_from(resolve_snapshot(cwd, environ))

@@ -31,7 +31,7 @@ from vectimus.core.bus.messages import (
 )
 from vectimus.core.bus.worker import Outcome, Worker, now_ms
 from vectimus.core.logs import bind_ids, get_logger, safe_error
-from vectimus.core.runtime import Runtime, resolve_snapshot, runtime_from
+from vectimus.core.runtime import Runtime, server_environment, server_runtime
 from vectimus.core.snapshot import Snapshot, dependency
 from vectimus.evaluator.handler import Answer, Evaluation, answer, refusal
 from vectimus.evaluator.settings import EvaluatorSettings
@@ -42,19 +42,14 @@ log = get_logger("vectimus.evaluator").bind(component=SERVICE)
 
 def policy_environment(settings: EvaluatorSettings) -> dict[str, str]:
     """The environment the core config loader sees: the service's options win."""
-    env = dict(os.environ)
-    if settings.policy_dir is not None:
-        env["VECTIMUS_POLICY_DIR"] = str(settings.policy_dir)
-    if settings.observe:
-        env["VECTIMUS_OBSERVE"] = "true"
-    return env
+    return server_environment(os.environ, policy_dir=settings.policy_dir, observe=settings.observe)
 
 
 def load_runtime(settings: EvaluatorSettings) -> Runtime:
-    """Config and policies for a server: user-level config and VECTIMUS_*, no project layer.
+    """Config and policies for a server, loaded exactly as the gateway loads its own copy.
 
     Raises VectimusError (PolicyLoadError, ConfigError) naming the file and problem."""
-    return runtime_from(resolve_snapshot(None, policy_environment(settings)))
+    return server_runtime(policy_environment(settings))
 
 
 def evaluation_of(runtime: Runtime, evaluator: str) -> Evaluation:

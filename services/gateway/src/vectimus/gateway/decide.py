@@ -6,6 +6,9 @@
    audit record, event) still happens.
 3. Nothing could evaluate it: a refusal, which the route turns into a deny (200 for a
    hook-shaped request, 503 otherwise). An allow is only ever the result of an evaluation.
+   A refusal leaves a trail too: its DecisionRecord (the raw payload standing as the event,
+   as the evaluator does for a payload it cannot parse) goes to the signer and the sink.
+   When even that cannot be published (the bus is down), the log and the answer say so.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import msgspec
 import structlog
 
 from vectimus.core.bus import Bus
@@ -25,8 +29,9 @@ from vectimus.core.bus.messages import (
     encode,
     maxlen_for,
 )
-from vectimus.core.events import Decision, Event
+from vectimus.core.events import Decision, Event, Identity
 from vectimus.core.receipts.ids import new_receipt_id
+from vectimus.core.record import unparsed_event
 from vectimus.core.runtime import Runtime
 from vectimus.gateway.monitor import Monitor
 from vectimus.gateway.policies import PolicyState
@@ -38,6 +43,7 @@ log = structlog.get_logger("vectimus.gateway.decide")
 LocalEvaluate = Callable[[Runtime, EvalRequest], tuple[Event, Decision]]
 
 _TRAIL_TIMEOUT_S = 2.0
+_FACT_CAP = 1024
 
 
 @dataclass(frozen=True)
@@ -136,22 +142,61 @@ class Decider:
             else:
                 self.monitor.mark_degraded()
                 log.warning("evaluated in-process (degraded)", why=why)
-                await self._publish_trail(request, event, decision, runtime)
+                decision = await self._publish_trail(request, event, decision, runtime)
                 return Outcome(decision, "degraded")
         log.error("call could not be evaluated", why=failure)
-        return Outcome(refusal(failure), "refused", failure)
+        return await self.refuse(
+            request_id=request.request_id,
+            source=request.source,
+            payload=request.payload,
+            enrichment=request.enrichment,
+            caller=request.caller,
+            failure=failure,
+        )
+
+    async def refuse(
+        self,
+        *,
+        request_id: str,
+        source: str,
+        payload: bytes,
+        enrichment: dict[str, str],
+        caller: str,
+        failure: str,
+    ) -> Outcome:
+        """A deny for a call nothing could evaluate, published for signing and audit.
+
+        The raw payload stands as the event (as for a payload the evaluator cannot parse),
+        so the refusal gets a receipt and an audit record like any decision."""
+        identity = Identity(principal=enrichment.get("principal", "unknown")[:_FACT_CAP])
+        event = unparsed_event(source, payload, identity)
+        request = EvalRequest(
+            request_id=request_id,
+            reply_to=self.router.stream,
+            source=source,
+            payload=payload,
+            caller=caller,
+            enrichment=enrichment,
+        )
+        runtime = self.policies.runtime
+        decision = await self._publish_trail(request, event, refusal(failure), runtime)
+        return Outcome(decision, "refused", failure)
 
     async def _publish_trail(
-        self, request: EvalRequest, event: Event, decision: Decision, runtime: Runtime
-    ) -> None:
-        compiled = runtime.snapshot.compiled
+        self, request: EvalRequest, event: Event, decision: Decision, runtime: Runtime | None
+    ) -> Decision:
+        """Publish the decision for signing and audit; the decision as answered.
+
+        When the bus refuses it, the decision is still the answer, and its reason says that
+        this call left no receipt or audit record."""
+        compiled = runtime.snapshot.compiled if runtime is not None else None
         record = DecisionRecord(
             request_id=request.request_id,
             event=event,
             decision=decision,
             caller=request.caller,
-            policy_set_hash=compiled.policy_set_hash,
-            pack_versions=dict(compiled.packs),
+            policy_set_hash=compiled.policy_set_hash if compiled is not None else "",
+            pack_versions=dict(compiled.packs) if compiled is not None else {},
             degraded=True,
         )
         try:
@@ -160,8 +205,17 @@ class Decider:
                     DECISIONS_STREAM, encode(record), maxlen=maxlen_for(DECISIONS_STREAM)
                 )
         except Exception as exc:  # noqa: BLE001 - the answer stands; the lost trail is reported
+            error = repr(exc) if str(exc) else type(exc).__name__
             log.error(
-                "could not publish a degraded decision for signing and audit",
+                "could not publish a decision for signing and audit: it has no receipt "
+                "or audit record",
                 receipt_id=decision.receipt_id,
-                error=repr(exc),
+                decision=decision.decision,
+                error=error,
             )
+            return msgspec.structs.replace(
+                decision,
+                reason=f"{decision.reason} This decision was not recorded (no receipt, no "
+                f"audit record): the bus is unavailable ({error}).",
+            )
+        return decision

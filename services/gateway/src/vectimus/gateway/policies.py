@@ -18,7 +18,7 @@ import structlog
 
 from vectimus.core.events import Action, Event, Identity, Source
 from vectimus.core.pipeline import expand
-from vectimus.core.runtime import Runtime, resolve_snapshot, runtime_from
+from vectimus.core.runtime import Runtime, server_environment, server_runtime
 from vectimus.gateway.settings import ServerSettings
 
 log = structlog.get_logger("vectimus.gateway.policies")
@@ -32,18 +32,12 @@ _CANARY = Event(
 
 def policy_environment(settings: ServerSettings, environ: Mapping[str, str]) -> dict[str, str]:
     """The environment the core config loader sees: the server's policy dir and observe win."""
-    env = dict(environ)
-    if settings.policy_dir is not None:
-        env["VECTIMUS_POLICY_DIR"] = str(settings.policy_dir)
-    if settings.observe:
-        env["VECTIMUS_OBSERVE"] = "true"
-    return env
+    return server_environment(environ, policy_dir=settings.policy_dir, observe=settings.observe)
 
 
 def load_runtime(environ: Mapping[str, str]) -> Runtime:
-    runtime = runtime_from(resolve_snapshot(None, environ))
-    runtime.pipeline.read_file = None
-    return runtime
+    """The policies, loaded exactly as an evaluator loads them (so the hashes agree)."""
+    return server_runtime(environ)
 
 
 @dataclass

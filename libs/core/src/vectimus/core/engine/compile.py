@@ -48,7 +48,10 @@ def load_policy_dirs(
     """
     skip = set(disabled_packs)
     files: list[PolicyFile] = []
-    for root in dirs:
+    for given in dirs:
+        # Absolute, so a pack named after its directory has the same name (and the set the
+        # same hash) however the path is spelled: "." and /srv/policies/acme are one pack.
+        root = given.expanduser().resolve()
         if not root.is_dir():
             raise PolicyLoadError(f"policy directory {root} does not exist or is not a directory")
         for pack_dir in pack_dirs(root):

@@ -5,6 +5,12 @@ evaluation_time_ms, degraded}``. A payload with ``hook_event_name`` (or ``hookEv
 also gets Claude Code's ``hookSpecificOutput``, so a Claude Code ``"type": "http"`` hook can
 call the gateway directly; such a request that cannot be evaluated is answered 200 deny,
 because Claude Code lets a call through on any non-2xx answer.
+
+A call that reaches evaluation but cannot be evaluated leaves a receipt and an audit record,
+like any decision: an unknown source or a JSON body that is not an object is answered 400
+with the error *and* a deny (``decision``, ``reason``, ``receipt_id``), and published for
+signing and audit. Rejections that are not evaluation attempts leave no trail: a missing or
+wrong key (401), a body over the limit (413), an empty or malformed JSON body (400 bad-json).
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from vectimus.gateway.routes.common import core_of, request_id_of, require_key
 log = structlog.get_logger("vectimus.gateway.evaluate")
 
 DEFAULT_SOURCE = "claude-code"
+# 400s that are evaluation attempts: refused with a deny that is signed and audited.
+_REFUSED_CODES = frozenset({"unknown-source", "bad-payload"})
 _OBSERVED_VERB = {"deny": "denied", "escalate": "asked a human about"}
 
 
@@ -95,15 +103,58 @@ def _payload(body: bytes) -> dict[str, Any]:
     return payload
 
 
+async def _refuse(
+    core: Any,
+    request: Request[Any, Any, Any],
+    *,
+    request_id: str,
+    caller: str,
+    body: bytes,
+    error: ApiError,
+) -> None:
+    """Record a call refused before evaluation; its deny joins the error body."""
+    source = (request.headers.get("x-vectimus-source") or DEFAULT_SOURCE)[:64]
+    with bind_ids(request_id=request_id):
+        outcome = await core.decider.refuse(
+            request_id=request_id,
+            source=source,
+            payload=body,
+            enrichment={},
+            caller=caller,
+            failure=error.message,
+        )
+        decision = outcome.decision
+        log.info(
+            "decision",
+            receipt_id=decision.receipt_id,
+            decision=decision.decision,
+            source=source,
+            caller=caller,
+            path=outcome.path,
+            error=error.code,
+        )
+    error.extra.update(
+        decision=decision.decision, reason=decision.reason, receipt_id=decision.receipt_id
+    )
+    error.headers.setdefault("X-Request-ID", request_id)
+
+
 @post("/evaluate", guards=[require_key], status_code=200)
 async def evaluate(request: Request[Any, Any, Any]) -> Response[bytes]:
     started = time.perf_counter()
     core = core_of(request)
     request_id = request_id_of(request)
     caller: str = request.state.caller
-    source = _source(request)
     body = await request.body()
-    payload = _payload(body)
+    try:
+        source = _source(request)
+        payload = _payload(body)
+    except ApiError as error:
+        if error.code in _REFUSED_CODES:
+            await _refuse(
+                core, request, request_id=request_id, caller=caller, body=body, error=error
+            )
+        raise
     hook_event = _hook_event(payload)
     enrichment, forwarded = split_enrichment(payload, body)
 
