@@ -14,6 +14,7 @@ its runtime when one has.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import time
 from collections.abc import Mapping
@@ -167,10 +168,9 @@ class Governor:
         session_id: str = "",
         agent_name: str = "",
     ) -> Check:
-        """:meth:`check` for async code: the gateway is asked from a worker thread."""
-        runtime = self._current()
-        event = self._event(
-            runtime,
+        """:meth:`check` for async code: a call that may wait on the gateway runs in a thread."""
+        call = functools.partial(
+            self.check,
             name,
             args,
             mcp_server=mcp_server,
@@ -178,11 +178,9 @@ class Governor:
             session_id=session_id,
             agent_name=agent_name,
         )
-        if self.gateway is not None and not self.gateway.resting:
-            decided = await asyncio.to_thread(self.gateway.decide, event, args)
-            if decided is not None:
-                return Check(decided, event, "gateway")
-        return self._local(runtime, event)
+        if self.gateway is None or self.gateway.resting:
+            return call()
+        return await asyncio.to_thread(call)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every decision so far has its receipt and audit record."""
