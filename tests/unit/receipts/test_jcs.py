@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+import rfc8785
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from vectimus.core.receipts.jcs import CanonicalisationError, canonical_sha256, canonicalize
@@ -132,6 +133,34 @@ def test_float_survives_a_json_round_trip(value: float) -> None:
 def test_canonical_bytes_are_stable_json(value: object) -> None:
     encoded = canonicalize(value)
     assert canonicalize(json.loads(encoded)) == encoded
+
+
+_JSON_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**60), 2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.floats(1e-6, 2e15)  # around the fast path's float bounds
+    | st.text()
+)
+
+
+@given(
+    st.recursive(
+        _JSON_LEAVES,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        max_leaves=20,
+    )
+)
+@example({"\ue000": 1.5, "\U0001f600": 2**53})
+@example([1e-5, 9.99999e-6, 1e15 - 0.5, 1e15 + 0.5, 1500000000000000.0, -0.0, 0.1 + 0.2])
+def test_fast_path_writes_what_the_reference_serialiser_writes(value: object) -> None:
+    """The msgspec fast path never changes a byte: rfc8785 alone is the reference."""
+    try:
+        reference = rfc8785.dumps(value)
+    except rfc8785.IntegerDomainError:
+        return  # unsafe integers take the doubles route, covered by the own vectors
+    assert canonicalize(value) == reference
 
 
 def test_missing_vectors_skip_locally_but_fail_under_ci(
