@@ -212,3 +212,32 @@ class TestWorker:
         await until(done)
         stop.set()
         await task
+
+
+class Batches(Toy):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: list[int] = []
+
+    async def handle(self, deliveries: Sequence[Delivery]) -> Outcome:
+        self.sizes.append(len(deliveries))
+        return await super().handle(deliveries)
+
+
+@pytest.mark.parametrize(("gather_ms", "sizes"), [(0, [1, 1, 1]), (300, [1, 2])])
+async def test_gather_ms_lets_the_next_batch_fill_up(gather_ms: int, sizes: list[int]) -> None:
+    bus = MemoryBus()
+    service = Batches()
+    stop, task = await start(bus, service, FAST.model_copy(update={"gather_ms": gather_ms}))
+    for payload in (b"ok1", b"ok2", b"ok3"):
+        await bus.publish(service.stream, payload)
+        await asyncio.sleep(0.08)  # each one alone, unless the worker waits to gather
+    await until(lambda: _true(len(service.handled) == 3))
+    stop.set()
+    await task
+    assert service.sizes == sizes
+    assert service.handled == [b"ok1", b"ok2", b"ok3"]
+
+
+async def _true(value: bool) -> bool:
+    return value

@@ -9,11 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from pydantic import Field
+
 from vectimus.core.bus.settings import EnvParser, WorkerSettings, text
 from vectimus.core.paths import vectimus_home
 
 
 class AuditSinkSettings(WorkerSettings):
+    gather_ms: int = Field(default=5, ge=0, le=1000)
+    """Its records trail the answers, so a few milliseconds buy one fsync per batch."""
     audit_dir: Path | None = None
     """The audit log directory (VECTIMUS_AUDIT_DIR); default [audit] log_dir, else
     <VECTIMUS_HOME>/logs."""

@@ -54,6 +54,9 @@ class WorkerSettings(BaseModel):
     """Entries read per XREADGROUP (COUNT)."""
     block_ms: int = Field(default=1000, ge=10, le=5000)
     """How long one read waits for entries; also bounds how fast SIGTERM stops reading."""
+    gather_ms: int = Field(default=0, ge=0, le=1000)
+    """After a batch smaller than ``batch_size``, wait this long before reading again, so
+    the next batch is larger (group commit: one fsync for many records). 0: read at once."""
     claim_idle_ms: int = Field(default=15_000, ge=0)
     """An entry pending this long is taken over (XAUTOCLAIM): its consumer is presumed dead."""
     reclaim_interval_s: float = Field(default=5.0, gt=0)
@@ -70,6 +73,7 @@ class WorkerSettings(BaseModel):
         "VECTIMUS_CONSUMER": ("consumer", text),
         "VECTIMUS_BATCH_SIZE": ("batch_size", text),
         "VECTIMUS_BLOCK_MS": ("block_ms", text),
+        "VECTIMUS_GATHER_MS": ("gather_ms", text),
         "VECTIMUS_CLAIM_IDLE_MS": ("claim_idle_ms", text),
         "VECTIMUS_RECLAIM_INTERVAL_S": ("reclaim_interval_s", text),
         "VECTIMUS_MAX_DELIVERIES": ("max_deliveries", text),

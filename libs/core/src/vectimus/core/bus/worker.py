@@ -151,6 +151,8 @@ class Worker:
                 )
                 if batch:
                     await self._process(batch)
+                    if len(batch) < settings.batch_size and settings.gather_ms:
+                        await _sleep_unless(stop, settings.gather_ms / 1000)
                 backoff = 0.1
             except NoGroupError:
                 self.log.warning("consumer group missing: creating it again")
