@@ -49,6 +49,9 @@ class ReplyRouter:
     def in_flight(self) -> int:
         return len(self._pending)
 
+    def waiting_for(self, request_id: str) -> bool:
+        return request_id in self._pending
+
     def expect(self, request_id: str) -> asyncio.Future[EvalReply]:
         future: asyncio.Future[EvalReply] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future

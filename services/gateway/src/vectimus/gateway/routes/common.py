@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from vectimus.gateway.errors import ApiError
+from vectimus.gateway.ids import new_request_id
 
 if TYPE_CHECKING:
     from vectimus.gateway.core import GatewayCore
@@ -27,7 +27,7 @@ def request_id_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     given = connection.headers.get("x-request-id")
     if given and _REQUEST_ID.fullmatch(given):
         return given
-    return uuid.uuid4().hex
+    return new_request_id()
 
 
 async def require_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -49,3 +49,4 @@ async def require_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
             headers={"WWW-Authenticate": 'Bearer realm="vectimus"'},
         )
     connection.state.caller = result.caller
+    connection.state.roles = result.roles
