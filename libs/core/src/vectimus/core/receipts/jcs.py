@@ -65,9 +65,9 @@ def _msgspec_is_canonical(value: Any) -> bool:
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
-        return -_SAFE_INT <= value <= _SAFE_INT
+        return bool(-_SAFE_INT <= value <= _SAFE_INT)
     if kind is float:
-        return _PLAIN_FLOAT_MIN <= abs(value) < _PLAIN_FLOAT_MAX and value != int(value)
+        return bool(_PLAIN_FLOAT_MIN <= abs(value) < _PLAIN_FLOAT_MAX and value != int(value))
     if kind is dict:
         return all(
             type(k) is str and k.isascii() and _msgspec_is_canonical(v) for k, v in value.items()
