@@ -69,22 +69,30 @@ def summary(samples: Sequence[float]) -> dict[str, float]:
     }
 
 
-def report(name: str, rows: list[dict[str, Any]]) -> None:
-    """Print ``rows`` as a table and write them to bench/results/<name>.json."""
+def table(name: str, rows: list[dict[str, Any]]) -> str:
+    """``rows`` as a titled text table, one column per key."""
     columns = list(dict.fromkeys(key for row in rows for key in row))
     widths = {c: max(len(c), *(len(str(row.get(c, ""))) for row in rows)) for c in columns}
-    print(f"\n== {name} ==")
-    print("  ".join(c.ljust(widths[c]) for c in columns))
-    for row in rows:
-        print("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns))
-    RESULTS.mkdir(exist_ok=True)
-    meta = {
+    lines = [f"\n== {name} ==", "  ".join(c.ljust(widths[c]) for c in columns)]
+    lines += ["  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns) for row in rows]
+    return "\n".join(lines)
+
+
+def meta() -> dict[str, Any]:
+    """Where and when a result was measured."""
+    return {
         "python": sys.version.split()[0],
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
         "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    (RESULTS / f"{name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+
+
+def report(name: str, rows: list[dict[str, Any]]) -> None:
+    """Print ``rows`` as a table and write them to bench/results/<name>.json."""
+    print(table(name, rows))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps({"meta": meta(), "rows": rows}, indent=2))
 
 
 def verdict(measured: float, target: float, *, lower_is_better: bool = True) -> str:

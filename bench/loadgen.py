@@ -36,7 +36,8 @@ def request_bytes(host: str, port: int, path: str, body: bytes, headers: dict[st
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-async def _read_answer(reader: asyncio.StreamReader) -> int:
+async def read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """The status and body of one answer (the server must send Content-Length)."""
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
     length = 0
@@ -44,9 +45,8 @@ async def _read_answer(reader: asyncio.StreamReader) -> int:
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
             length = int(value)
-    if length:
-        await reader.readexactly(length)
-    return status
+    body = await reader.readexactly(length) if length else b""
+    return status, body
 
 
 async def _connection(
@@ -60,7 +60,8 @@ async def _connection(
     result: Result,
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
-    cycle = itertools.cycle(requests[offset % len(requests) :] + requests[: offset % len(requests)])
+    start = offset % len(requests)
+    cycle = itertools.cycle([*requests[start:], *requests[:start]])
     try:
         while True:
             now = time.perf_counter()
@@ -68,7 +69,7 @@ async def _connection(
                 return
             writer.write(next(cycle))
             try:
-                status = await _read_answer(reader)
+                status, _ = await read_answer(reader)
             except (asyncio.IncompleteReadError, ConnectionError):
                 result.errors += 1
                 writer.close()

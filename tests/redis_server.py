@@ -15,7 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,10 +39,14 @@ def redis_binary() -> str | None:
 
 
 class RedisServer:
-    """A ``redis-server`` child process on a fixed port, without persistence."""
+    """A ``redis-server`` child process on a fixed port, without persistence.
 
-    def __init__(self, binary: str, port: int | None = None) -> None:
+    ``args`` are appended to the command line and win over the defaults (the chaos stack
+    turns the append-only file on, so that a restart keeps the streams)."""
+
+    def __init__(self, binary: str, port: int | None = None, *, args: Sequence[str] = ()) -> None:
         self.binary = binary
+        self.args = tuple(args)
         self.port = port or free_port()
         self.directory = tempfile.mkdtemp(prefix="vectimus-redis-")
         self.process: subprocess.Popen[bytes] | None = None
@@ -65,6 +69,7 @@ class RedisServer:
                 "no",
                 "--dir",
                 self.directory,
+                *self.args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -181,6 +186,7 @@ def own_redis() -> Iterator[RedisServer]:
     binary = redis_binary()
     if binary is None:
         unavailable("the restart tests need a redis-server binary (REDIS_URL is not enough)")
+        raise AssertionError("unreachable")
     server = RedisServer(binary)
     server.start()
     try:
