@@ -135,7 +135,12 @@ def test_mapping(name: str, args: Any, expected: dict[str, Any]) -> None:
 
 def test_known_mcp_server_wins_over_the_name() -> None:
     found = fields("bash", {"command": "ls"}, mcp_server="shell-server", mcp_tool="bash")
-    assert found == {"action_type": "mcp_tool", "mcp": ("shell-server", "bash")}
+    # The MCP call's command argument is kept, to be judged like a shell command.
+    assert found == {
+        "action_type": "mcp_tool",
+        "mcp": ("shell-server", "bash"),
+        "mcp_command": "ls",
+    }
     assert fields("x", {}, mcp_server="")["mcp"] == ("", "x")
 
 

@@ -110,7 +110,10 @@ class TestFileFacts:
         glob = requests(
             {"cwd": "/home/dev/shop", "tool_name": "Glob", "tool_input": {"pattern": "**/.env*"}}
         )
-        assert [r.context["file_path"] for r in glob] == ["~/shop", "~/shop/**/.env*"]
+        paths = [r.context["file_path"] for r in glob]
+        # The glob itself, then each protected file it could open.
+        assert paths[:2] == ["~/shop", "~/shop/**/.env*"]
+        assert {"~/shop/**/.env", "~/shop/**/.env.local"} <= set(paths[2:])
         grep = requests(
             {
                 "cwd": "/home/dev/shop",

@@ -105,7 +105,7 @@ CASES: list[Case] = [
     line("make |& tee build.log", cmd("tee", pipe_from=("make",), writes={"build.log"})),
     line("sleep 5 & rm -rf /tmp/x", cmd("sleep"), cmd("rm", args=("/tmp/x",))),
     line("ls\nrm -rf /\n", programs={"ls", "rm"}),
-    line("(cd / && rm -rf *)", cmd("cd", args=("/",)), cmd("rm", args=("*",))),
+    line("(cd / && rm -rf *)", cmd("cd", args=("/",)), cmd("rm", args=("*", "/*"))),
     line("{ rm -rf /; }", cmd("rm", args=("/",))),
     line("! rm -rf /", cmd("rm", args=("/",))),
     line("echo $(rm -rf /)", cmd("echo"), cmd("rm", args=("/",))),

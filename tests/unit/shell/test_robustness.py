@@ -1,6 +1,7 @@
 """Shell analysis never raises and stays fast on hostile input.
 
-The wall-clock bounds are generous sanity limits, not benchmarks (bench/bench_shell.py is).
+The wall-clock bounds are generous sanity limits, not benchmarks (bench/bench_shell.py is),
+sized for a loaded two-core machine; tests/fuzz/test_shell.py checks growth with input size.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def test_joined_commands_are_all_found(parts: list[str], joiner: str) -> None:
         assert part.split()[0] in analysis.programs
 
 
-def _timed(line: str, limit: float = 2.0) -> ShellAnalysis:
+def _timed(line: str, limit: float = 6.0) -> ShellAnalysis:
     start = time.perf_counter()
     analysis = _check(line)
     elapsed = time.perf_counter() - start

@@ -75,8 +75,11 @@ def parse_when(text: str, *, now: datetime | None = None) -> datetime:
     text = text.strip()
     relative = _RELATIVE.fullmatch(text)
     if relative is not None:
-        amount = timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
-        return (now or datetime.now(UTC)) - amount
+        try:
+            amount = timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
+            return (now or datetime.now(UTC)) - amount
+        except (OverflowError, ValueError):
+            raise ValueError(f"{text[:40]!r} reaches further back than a date can") from None
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:

@@ -15,6 +15,7 @@ from typing import Any, Final
 import msgspec
 
 from vectimus.core.errors import PayloadError
+from vectimus.core.jsondecode import DECODE_ERRORS
 
 JsonObject = dict[str, Any]
 
@@ -149,7 +150,7 @@ def decode_json(raw: str) -> object:
     """Decode JSON text, or return UNDECODABLE; never raises."""
     try:
         return msgspec.json.decode(raw)
-    except (msgspec.DecodeError, RecursionError, ValueError):
+    except DECODE_ERRORS:
         return UNDECODABLE
 
 

@@ -130,14 +130,28 @@ def command_text(value: object) -> str | None:
     return text(value) or None
 
 
-def shell(*keys: str) -> Handler:
-    """A shell tool whose command is in the first of ``keys``."""
+def _is_powershell(value: object) -> bool:
+    """An argv whose program is PowerShell (``["pwsh", "-Command", ...]``)."""
+    if not isinstance(value, list) or not value or not isinstance(value[0], str):
+        return False
+    return posixpath.basename(value[0].replace("\\", "/")).casefold() in _POWERSHELLS
+
+
+def shell(*keys: str, dialect: str = "") -> Handler:
+    """A shell tool whose command is in the first of ``keys``.
+
+    ``dialect`` "powershell" marks a tool whose commands are PowerShell code; an argv that
+    runs PowerShell is marked so too. Shell analysis then reads backslashes as separators.
+    """
 
     def handle(call: Call) -> Action:
         command = None
+        powershell = dialect == "powershell"
         for key in keys:
-            command = command_text(call.args.get(key))
+            value = call.args.get(key)
+            command = command_text(value)
             if command:
+                powershell = powershell or _is_powershell(value)
                 break
         if command is None:
             # No command where one belongs: evaluate whatever text the call carries.
@@ -146,6 +160,8 @@ def shell(*keys: str) -> Handler:
         background = get_bool(call.args, "run_in_background", "isBackground", "is_background")
         if background is not None:
             extra["run_in_background"] = background
+        if powershell:
+            extra["shell"] = "powershell"
         return make("shell_command", call, command=command, extra=extra)
 
     return handle
@@ -328,8 +344,56 @@ def split_mcp_name(name: str) -> tuple[str, str] | None:
     return split_double_underscore(name[len("mcp__") :])
 
 
+_MCP_PATH_KEYS: Final = (
+    *PATH_KEYS, "filename", "file", "paths", "source", "destination", "target", "directory",
+    "dir", "dirPath", "dir_path", "from", "to",
+)  # fmt: skip
+_MCP_COMMAND_KEYS: Final = ("command", "cmd", "commandLine", "command_line", "shell_command")
+_MCP_URL_KEYS: Final = ("url", "uri", "href", "urls")
+_MCP_WRITE_VERBS: Final = (
+    "write", "edit", "create", "update", "put", "move", "rename", "delete", "remove", "append",
+    "upload", "save", "patch", "set", "copy", "mkdir", "insert", "replace",
+)  # fmt: skip
+
+
+def _strings_at(args: JsonObject, keys: tuple[str, ...]) -> list[str]:
+    found: list[str] = []
+    for key in keys:
+        value = args.get(key)
+        if isinstance(value, list):
+            found.extend(texts(value))
+        elif (item := text(value)) is not None:
+            found.append(item)
+    return [item for item in found if item.strip()]
+
+
+def mcp_argument_facts(tool: str, args: JsonObject) -> Extra:
+    """What an MCP call's arguments name: files, a command line, URLs.
+
+    MCP servers that read files, run commands or fetch pages are as able to cross a line as
+    the agent's own tools, so their arguments are judged like those tools' arguments.
+    """
+    extra: Extra = {}
+    urls = [u for u in _strings_at(args, _MCP_URL_KEYS) if "://" in u]
+    paths = [
+        p for p in _strings_at(args, _MCP_PATH_KEYS) if "://" not in p or p.startswith("file:")
+    ]
+    paths = [p.removeprefix("file://") for p in paths]
+    commands = _strings_at(args, _MCP_COMMAND_KEYS)
+    if paths:
+        extra["mcp_paths"] = "\n".join(paths)
+        folded = tool.casefold()
+        extra["mcp_writes"] = any(verb in folded for verb in _MCP_WRITE_VERBS)
+    if commands:
+        extra["mcp_command"] = "\n".join(commands)
+    if urls:
+        extra["mcp_urls"] = "\n".join(urls)
+    return extra
+
+
 def mcp(server: str, tool: str, call: Call, extra: Facts | None = None) -> Action:
-    return make("mcp_tool", call, mcp_server=server, mcp_tool=tool, extra=extra)
+    facts = {**mcp_argument_facts(tool or call.name, call.args), **(extra or {})}
+    return make("mcp_tool", call, mcp_server=server, mcp_tool=tool, extra=facts)
 
 
 # --- patches ---------------------------------------------------------------------------------

@@ -145,7 +145,7 @@ TOOLS: Final = ToolTable(
         # Copilot CLI tools.
         "bash": shell("command"),
         "shell": shell("command"),
-        "powershell": shell("command"),
+        "powershell": shell("command", dialect="powershell"),
         "view": file_read(("path",)),
         "create": file_write(("path",), ("file_text", "content")),
         "edit": file_write(("path",), ("new_str", "new_string")),

@@ -9,6 +9,7 @@ from pathlib import Path
 from vectimus.core.engine import Engine, Verdict
 from vectimus.core.events import ACTION_TYPES, ActionType, Decision, DecisionKind, Event
 from vectimus.core.pipeline.expand import Limits, ReadFile, expand
+from vectimus.core.sessions import COUNTED_ACTIONS, SessionCounts
 
 _SCRIPT_READ_CAP = 4 * 1024 * 1024
 
@@ -28,6 +29,13 @@ def _action_type(deciding: str, event: Event) -> ActionType:
     return deciding if deciding in ACTION_TYPES else event.action.action_type
 
 
+def _count_error(event: Event, session: SessionCounts | None) -> str:
+    """Why the counts a session limit needs are missing ("" when they are there or unneeded)."""
+    if session is None or event.action.action_type not in COUNTED_ACTIONS:
+        return ""
+    return session.error
+
+
 class Pipeline:
     """The one evaluation path shared by the hook, the daemon, the gateway and the services."""
 
@@ -44,11 +52,13 @@ class Pipeline:
         self.new_id = new_id
         self.read_file = read_file
 
-    def evaluate(self, event: Event) -> Decision:
+    def evaluate(self, event: Event, *, session: SessionCounts | None = None) -> Decision:
+        """Decide ``event``; ``session`` is its session's counts, this call included (None
+        where nothing counts, as in a fixture or a replay without sessions)."""
         started = time.perf_counter()
         receipt_id = self.new_id()
         try:
-            expansion = expand(event, self.limits, self.read_file)
+            expansion = expand(event, self.limits, self.read_file, session)
         except Exception as exc:  # noqa: BLE001 - a crash while analysing must fail closed
             verdict = Verdict(
                 outcome="deny", error=f"the call could not be analysed: {type(exc).__name__}: {exc}"
@@ -58,6 +68,11 @@ class Pipeline:
         else:
             verdict = self.engine.evaluate(event.identity, expansion.requests)
             notes, incomplete = expansion.notes, expansion.incomplete
+            missing = _count_error(event, session)
+            if missing:
+                # The limits on this call cannot be checked: a human decides, never nobody.
+                notes.append(f"its session's counts are unavailable: {missing}")
+                incomplete = True
         outcome: DecisionKind = verdict.outcome  # type: ignore[assignment]
         if incomplete and outcome == "allow" and not self.engine.observe:
             outcome = "escalate"

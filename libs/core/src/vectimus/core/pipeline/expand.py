@@ -10,17 +10,26 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from vectimus.core.engine import Request
 from vectimus.core.events import Event
 from vectimus.core.inspect import script_lines
 from vectimus.core.pipeline import hosts
+from vectimus.core.pipeline.paths import (
+    absolute,
+    expand_home,
+    is_windows,
+    lineage,
+    windows_path,
+)
+from vectimus.core.pipeline.requestfacts import command_facts, file_facts, mcp_facts, web_facts
+from vectimus.core.sessions import SessionCounts, session_facts
 from vectimus.core.shell import analyse
 from vectimus.core.shell.facts import ShellAnalysis, SimpleCommand
-from vectimus.core.shell.pathnorm import canonical_path
+from vectimus.core.shell.globs import sensitive_matches
 
 ReadFile = Callable[[str], str | None]
 _MAX_SCRIPT_DEPTH = 2
@@ -42,6 +51,22 @@ _NETWORK_PROGRAMS = frozenset(
 _GLOB_TOOLS = frozenset({"glob", "glob_file_search", "file_search", "copilot_findfiles"})
 _WHITESPACE = re.compile(r"\s+")
 _PWD_WORDS = frozenset({"$PWD", "${PWD}", "$(pwd)", "`pwd`"})
+# Characters of context, summed over an event's requests, that one evaluation will read.
+TEXT_BUDGET = 8 * 1024 * 1024
+_OVER_BUDGET = "the call holds more commands than one evaluation reads; the rest was not inspected"
+# Files written into a temporary directory are read as scripts, but not documents and data.
+_DOCUMENTS = (
+    ".md", ".txt", ".json", ".yml", ".yaml", ".csv", ".log", ".xml", ".html", ".diff",
+    ".patch", ".toml", ".ini", ".rst",
+)  # fmt: skip
+# An unknown tool's strings are each evaluated as a command line up to these bounds.
+_UNKNOWN_TOOL_TEXT = 256 * 1024
+_UNKNOWN_TOOL_STRINGS = 64
+# Directories anyone (and so the agent, in an earlier call) can write to.
+_TEMP_DIRS = (
+    "/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/", "/private/tmp/",  # noqa: S108 - watched, not used
+    "/private/var/folders/", "$TMPDIR/", "${TMPDIR}/", "~/Downloads/",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,6 +75,9 @@ class Limits:
     excessive_turns_threshold: int = 50
     mcp_allowed: frozenset[str] = frozenset()
     home: str = ""
+    session_spawn_limit: int = 10
+    session_message_limit: int = 50
+    session_ttl_s: int = 3600
 
 
 @dataclass
@@ -58,55 +86,130 @@ class Expansion:
     notes: list[str] = field(default_factory=list)
     # Set when part of the input could not be inspected in full; the caller escalates.
     incomplete: bool = False
-    _seen: set[str] = field(default_factory=set)
+    _seen: set[tuple[object, ...]] = field(default_factory=set)
+    # Characters of context carried by the requests so far (see TEXT_BUDGET).
+    _text: int = 0
 
     def add(self, action: str, tool: str, context: dict[str, object]) -> None:
-        key = f"{action}\0{tool}\0{sorted(context.items(), key=lambda kv: kv[0])!r}"
-        if key not in self._seen:
-            self._seen.add(key)
-            self.requests.append(Request(action=action, tool=tool, context=context))
+        # A tuple, not a repr: every request of a line shares its raw text, and a string
+        # hashes once, where a repr would copy the whole line for every request.
+        key = (action, tool, *(_hashable(context[name]) for name in sorted(context)))
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        # Each request carries its whole line, and the engine reads it for each: thousands
+        # of commands on a long line would cost their product. Past the budget the rest is
+        # not evaluated and the call escalates, rather than stall the hook (an agent tool
+        # lets a call through when its hook times out).
+        size = sum(len(value) for value in context.values() if isinstance(value, str))
+        if self._text + size > TEXT_BUDGET:
+            self.incomplete = True
+            if _OVER_BUDGET not in self.notes:
+                self.notes.append(_OVER_BUDGET)
+            return
+        self._text += size
+        self.requests.append(Request(action=action, tool=tool, context=context))
 
 
-def expand(event: Event, limits: Limits, read_file: ReadFile | None = None) -> Expansion:
-    """All the requests for ``event``. ``read_file`` reads scripts the command runs."""
-    return _Walk(event, limits, read_file).run()
+def _hashable(value: object) -> object:
+    if isinstance(value, dict):  # a record fact (context.session): its items, in order
+        return tuple(sorted(value.items()))
+    return tuple(value) if isinstance(value, list) else value
+
+
+def expand(
+    event: Event,
+    limits: Limits,
+    read_file: ReadFile | None = None,
+    session: SessionCounts | None = None,
+) -> Expansion:
+    """All the requests for ``event``. ``read_file`` reads scripts the command runs;
+    ``session`` is the calling session's counts (none: all zero)."""
+    return _Walk(event, limits, read_file, session).run()
 
 
 class _Walk:
     """One expansion: the event, its limits, and the requests found so far."""
 
-    def __init__(self, event: Event, limits: Limits, read_file: ReadFile | None) -> None:
+    def __init__(
+        self,
+        event: Event,
+        limits: Limits,
+        read_file: ReadFile | None,
+        session: SessionCounts | None = None,
+    ) -> None:
         self.event, self.limits, self.read_file = event, limits, read_file
+        self.session = session
         self.source, self.tool = event.source.tool, event.action.raw_tool_name
         self.out = Expansion()
         self.cwd = _working_dir(event)
-        self.cwd_and_parents = _lineage(self.cwd, self.limits.home)
+        self.cwd_and_parents = lineage(self.cwd, self.limits.home)
 
     def path(self, path: str) -> str:
-        return _abs(path, self.cwd, self.limits.home)
+        return absolute(path, self.cwd, self.limits.home)
 
     def run(self) -> Expansion:
         action, out = self.event.action, self.out
         kind, path = action.action_type, self.path(action.file_path or "")
         if kind in _COMMAND_ACTIONS:
             self.command(action.command or action.raw_tool_name, "tool", 0)
+            if action.extra.get("unknown_tool") is True:
+                self.unknown_arguments(action.command or "")
         elif kind in {"file_write", "file_read"}:
-            for found in (path, *self.more_paths(path)):
-                facts = _file_facts(self.source, "tool", found, "", action.command or "")
+            for found in _with_matches([path, *self.more_paths(path)]):
+                facts = file_facts(self.source, "tool", found, "", action.command or "")
                 out.add(kind, self.tool, facts)
             if kind == "file_write" and action.file_content:
-                self.content(path, action.file_content, executed=False, depth=0)
+                # A file written where anyone can write is as good as a script the agent will
+                # run next (``bash /tmp/x``): it is read as one, whatever its name.
+                temporary = path.startswith(_TEMP_DIRS) and not path.endswith(_DOCUMENTS)
+                self.content(path, action.file_content, executed=temporary, depth=0)
         elif kind == "web_request":
             urls = [action.url or "", *_lines(action.extra.get("urls"))]
             for url in dict.fromkeys(urls):
-                out.add(kind, self.tool, _web_facts(self.source, url))
+                out.add(kind, self.tool, web_facts(self.source, url))
         elif kind == "mcp_tool":
-            out.add(kind, self.tool, _mcp_facts(self.source, self.event, self.limits))
+            out.add(kind, self.tool, mcp_facts(self.source, self.event, self.limits.mcp_allowed))
+            self.mcp_arguments()
         else:
-            out.add(kind, self.tool, _agent_facts(self.source, self.event, self.limits))
+            facts = _agent_facts(self.source, self.event, self.limits, self.session)
+            out.add(kind, self.tool, facts)
         if action.script_content and kind != "file_write":
             self.content(path or "script", action.script_content, executed=True, depth=0)
         return out
+
+    def in_working_dir(self, path: str) -> bool:
+        """Whether ``path`` is inside the call's working directory (a project kept in /tmp)."""
+        here = self.cwd_and_parents[0] if self.cwd_and_parents else ""
+        return bool(here) and here != "/" and path.startswith(here.rstrip("/") + "/")
+
+    def unknown_arguments(self, command: str) -> None:
+        """A tool nobody mapped is evaluated as its name and its strings; each string that
+        reads as a command line (``{"script": "rm -rf /"}``) is evaluated as one too."""
+        if len(command) > _UNKNOWN_TOOL_TEXT:
+            self.out.incomplete = True
+            self.out.notes.append("an unknown tool's arguments were too long to inspect")
+            return
+        try:
+            words = shlex.split(command)[1:]
+        except ValueError:
+            words = command.split()[1:]
+        for word in dict.fromkeys(words[:_UNKNOWN_TOOL_STRINGS]):
+            if any(char.isspace() for char in word):
+                self.command(word, "tool", 0)
+
+    def mcp_arguments(self) -> None:
+        """The files, command line and URLs an MCP call's arguments name, judged as the
+        agent's own file, shell and web tools would be, with ``origin`` ``mcp``."""
+        extra = self.event.action.extra
+        kind = "file_write" if extra.get("mcp_writes") is True else "file_read"
+        paths = [self.path(p) for p in _lines(extra.get("mcp_paths"))]
+        for found in _with_matches(paths):
+            self.out.add(kind, self.tool, file_facts(self.source, "mcp", found, "", ""))
+        for line in _lines(extra.get("mcp_command")):
+            self.command(line, "mcp", 0)
+        for url in _lines(extra.get("mcp_urls")):
+            self.out.add("web_request", self.tool, web_facts(self.source, url, origin="mcp"))
 
     def more_paths(self, path: str) -> list[str]:
         """Other paths one file tool call touches: every file of a patch or multi-file edit,
@@ -126,7 +229,8 @@ class _Walk:
         return [p for p in dict.fromkeys(found) if p and p != path]
 
     def command(self, line: str, origin: str, depth: int) -> None:
-        analysis = analyse(line, home=self.limits.home or None)
+        windows = origin == "tool" and self.event.action.extra.get("shell") == "powershell"
+        analysis = analyse(line, home=self.limits.home or None, windows=windows)
         branch = self.event.context.branch
         shared = _LineFacts(
             raw_folded=_WHITESPACE.sub(" ", analysis.raw.lower()).strip(),
@@ -136,21 +240,32 @@ class _Walk:
         for simple in analysis.commands or (_raw_command(analysis),):
             # A reader or writer is still a command; its paths get requests of their own.
             kind = "shell_command" if simple.action_type in _FILE_ACTIONS else simple.action_type
-            facts = _command_facts(self.source, origin, analysis, simple, branch)
+            facts = command_facts(self.source, origin, analysis, simple, branch)
             facts.update(self.line_facts(simple, shared))
             self.out.add(kind, self.tool, facts)
             for action, paths in (
                 ("file_read", simple.read_paths),
                 ("file_write", simple.write_paths),
             ):
-                for found in paths:
-                    facts = _file_facts(self.source, origin, self.path(found), simple.program, line)
+                for found in _with_matches([self.path(p) for p in paths]):
+                    facts = file_facts(self.source, origin, found, simple.program, line)
                     self.out.add(action, self.tool, facts)
-            if simple.script_path and self.read_file is not None and depth < _MAX_SCRIPT_DEPTH:
-                script = self.path(simple.script_path)
-                content = self.read_file(_expand_home(script, self.limits.home))
-                if content is not None:
-                    self.content(script, content, executed=True, depth=depth + 1)
+            if simple.script_path and depth < _MAX_SCRIPT_DEPTH:
+                self.script(self.path(simple.script_path), depth)
+
+    def script(self, script: str, depth: int) -> None:
+        """Inspect a script the command runs; one that cannot be read, in a directory
+        anyone can write to, is a file the agent may have just written: escalate."""
+        read = self.read_file
+        content = read(expand_home(script, self.limits.home)) if read is not None else None
+        if content is not None:
+            self.content(script, content, executed=True, depth=depth + 1)
+        elif script.startswith(_TEMP_DIRS) and not self.in_working_dir(script):
+            self.out.incomplete = True
+            self.out.notes.append(
+                f"it runs {script}, a file in a temporary directory whose content could not "
+                "be inspected"
+            )
 
     def content(self, path: str, content: str, *, executed: bool, depth: int) -> None:
         limit = self.limits.max_lines
@@ -202,8 +317,8 @@ class _Walk:
     def arg_path(self, arg: str) -> str:
         if arg in _PWD_WORDS:
             return self.path(".") if self.cwd else arg
-        if _is_windows(arg) or "\\" in arg:
-            return _windows_path(arg)
+        if is_windows(arg) or "\\" in arg:
+            return windows_path(arg)
         if "://" in arg:
             return arg
         return self.path(arg)
@@ -235,6 +350,15 @@ def _assigned_urls(raw: str) -> dict[str, list[str]]:
     return out
 
 
+def _with_matches(paths: list[str]) -> list[str]:
+    """``paths``, each glob followed by the protected files it could open."""
+    out: list[str] = []
+    for path in paths:
+        out.append(path)
+        out.extend(sensitive_matches(path))
+    return list(dict.fromkeys(out))
+
+
 def _lines(value: object) -> list[str]:
     return [v for v in value.splitlines() if v.strip()] if isinstance(value, str) else []
 
@@ -246,43 +370,10 @@ def _working_dir(event: Event) -> str:
     for key in ("dir_path", "workdir"):
         value = extra.get(key)
         if isinstance(value, str) and value:
-            if value.startswith(("/", "~")) or _is_windows(value) or not cwd:
+            if value.startswith(("/", "~")) or is_windows(value) or not cwd:
                 return value
             return posixpath.join(cwd, value)
     return cwd
-
-
-def _lineage(cwd: str, home: str) -> list[str]:
-    """The working directory and each directory above it, canonical; [] when unknown."""
-    if not cwd:
-        return []
-    if _is_windows(cwd) or "\\" in cwd:
-        path = _windows_path(cwd)
-        out = [path]
-        while "/" in path.rstrip("/"):
-            path = path.rstrip("/").rsplit("/", 1)[0]
-            out.append(path + "/" if path.endswith(":") else path)
-        return out
-    absolute = posixpath.normpath(_expand_home(cwd, home)) if cwd.startswith("~") else cwd
-    if not absolute.startswith("/"):
-        return [canonical_path(absolute, home)]
-    absolute = posixpath.normpath(absolute)
-    out = []
-    while True:
-        out.append(canonical_path(absolute, home))
-        if absolute == "/":
-            return list(dict.fromkeys(out))
-        absolute = posixpath.dirname(absolute)
-
-
-def _windows_path(path: str) -> str:
-    """A Windows path folded for matching: lower case, forward slashes, ``c:`` as ``c:/``."""
-    folded = re.sub(r"/+", "/", path.lower().replace("\\", "/"))
-    if len(folded) == 2 and folded[1] == ":":
-        return folded + "/"
-    if len(folded) > 3 and folded.endswith("/"):
-        folded = folded.rstrip("/")
-    return folded
 
 
 def _raw_command(analysis: ShellAnalysis) -> SimpleCommand:
@@ -290,66 +381,9 @@ def _raw_command(analysis: ShellAnalysis) -> SimpleCommand:
     return SimpleCommand(program="", text=analysis.raw)
 
 
-def _command_facts(
-    source: str, origin: str, analysis: ShellAnalysis, simple: SimpleCommand, branch: str
+def _agent_facts(
+    source: str, event: Event, limits: Limits, session: SessionCounts | None
 ) -> dict[str, object]:
-    return {
-        "source": source,
-        "origin": origin,
-        "raw_command": analysis.raw,
-        "command": simple.text,
-        "program": simple.program,
-        "subcommand": simple.subcommand,
-        "flags": sorted(simple.flags),
-        "args": list(dict.fromkeys(simple.args)),
-        "wrappers": list(dict.fromkeys(simple.wrappers)),
-        "pipe_from": list(dict.fromkeys(simple.pipe_from)),
-        "inline_code": simple.inline_code,
-        "dynamic": simple.dynamic,
-        "parse_error": analysis.parse_error,
-        "branch": branch,
-    }
-
-
-def _file_facts(source: str, origin: str, path: str, program: str, raw: str) -> dict[str, object]:
-    return {
-        "source": source,
-        "origin": origin,
-        "file_path": path,
-        "path_folded": path.lower().replace("\\", "/"),
-        "program": program,
-        "raw_command": raw,
-    }
-
-
-def _mcp_facts(source: str, event: Event, limits: Limits) -> dict[str, object]:
-    server = event.action.mcp_server or ""
-    return {
-        "source": source,
-        "mcp_server": server,
-        "mcp_tool": event.action.mcp_tool or "",
-        "mcp_server_allowed": server in limits.mcp_allowed,
-    }
-
-
-def _web_facts(source: str, url: str) -> dict[str, object]:
-    try:
-        scheme = urlsplit(url.strip()).scheme.lower()
-    except ValueError:
-        scheme = ""
-    host = hosts.url_host(url)
-    return {
-        "source": source,
-        "origin": "tool",
-        "url": url,
-        "url_scheme": scheme,
-        "url_host": host,
-        "url_domains": hosts.domains([host]),
-        "url_internal": hosts.is_internal(host),
-    }
-
-
-def _agent_facts(source: str, event: Event, limits: Limits) -> dict[str, object]:
     extra = event.action.extra
     turns = extra.get("max_turns", 0)
     return {
@@ -358,23 +392,9 @@ def _agent_facts(source: str, event: Event, limits: Limits) -> dict[str, object]
         "permission_mode": str(extra.get("permission_mode", "")),
         "max_turns": turns if isinstance(turns, int) and not isinstance(turns, bool) else 0,
         "excessive_turns_threshold": limits.excessive_turns_threshold,
+        "session": session_facts(
+            session,
+            spawn_limit=limits.session_spawn_limit,
+            message_limit=limits.session_message_limit,
+        ),
     }
-
-
-def _abs(path: str, cwd: str, home: str) -> str:
-    """A path as policies see it: absolute where the cwd is known, the home dir as ``~``."""
-    if not path:
-        return ""
-    if not path.startswith(("/", "~", "$")) and cwd and not _is_windows(path):
-        path = posixpath.join(cwd, path)
-    return canonical_path(path, home)
-
-
-def _is_windows(path: str) -> bool:
-    return len(path) > 1 and path[1] == ":"
-
-
-def _expand_home(path: str, home: str) -> str:
-    if path == "~" or path.startswith("~/"):
-        return (home or posixpath.expanduser("~")) + path[1:]
-    return path

@@ -15,13 +15,14 @@ MAX_PIPE = 64
 _GC_PAUSE_ABOVE = 4096
 
 
-def analyse(command: str, *, home: str | None = None) -> ShellAnalysis:
+def analyse(command: str, *, home: str | None = None, windows: bool = False) -> ShellAnalysis:
     """Every simple command in ``command``, unwrapped, canonicalised and classified.
 
     Never raises on a ``str``: input tree-sitter cannot parse, or longer than
     :data:`~vectimus.core.shell.walk.MAX_SOURCE`, is split by a conservative tokenizer
     and reported with ``parse_error=True``. ``home`` (default: the current user's) is the
-    directory written as ``~`` in paths.
+    directory written as ``~`` in paths. ``windows`` reads the line as PowerShell or
+    cmd.exe code (a PowerShell tool's command), whose backslashes are path separators.
     """
     if not isinstance(command, str):
         command = str(command)
@@ -35,7 +36,7 @@ def analyse(command: str, *, home: str | None = None) -> ShellAnalysis:
     if pause_gc:
         gc.disable()
     try:
-        return _analyse(command, Walker(home))
+        return _analyse(command, Walker(home), windows=windows)
     except Exception:  # noqa: BLE001 - analysis must not raise; a bug gets the tokenizer
         try:
             return _analyse(command, Walker(home, tokenize_only=True), parse_error=True)
@@ -47,8 +48,10 @@ def analyse(command: str, *, home: str | None = None) -> ShellAnalysis:
             gc.enable()
 
 
-def _analyse(command: str, walker: Walker, *, parse_error: bool = False) -> ShellAnalysis:
-    walker.run(command)
+def _analyse(
+    command: str, walker: Walker, *, parse_error: bool = False, windows: bool = False
+) -> ShellAnalysis:
+    walker.run(command, windows=windows)
     records = walker.records
     related = any(record.scope.pipe or record.scope.feeds for record in records)
     before, after = _pipe_neighbours(records) if related else ({}, {})
@@ -59,8 +62,8 @@ def _analyse(command: str, walker: Walker, *, parse_error: bool = False) -> Shel
         feeders = fed.get(record.id, ())
         for taint in record.taints:
             feeders = (*feeders, *fed.get(taint, ()))
-        if feeders:
-            pipe_from = _unique((*pipe_from, *feeders))
+        if feeders or record.fed_through_files:
+            pipe_from = _unique((*pipe_from, *feeders, *record.fed_through_files))
         commands[_fact(record, pipe_from, after.get(record.id, ()))] = None
     return ShellAnalysis(
         raw=command,

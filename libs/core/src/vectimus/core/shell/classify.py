@@ -31,7 +31,7 @@ PROGRAM_CLASS: dict[str, ActionType] = {
 _READ_ALL = word_set(
     "cat head tail less more bat tac nl wc strings od hexdump base64 base32 md5sum sha1sum "
     "sha256sum sha512sum shasum cksum file diff cmp cut sort uniq xxd source . zcat bzcat "
-    "xzcat gunzip"
+    "xzcat gunzip type get-content select-string"
 )
 # Programs whose first positional word is a pattern or script, not a file.
 _READ_AFTER_PATTERN = word_set("grep egrep fgrep zgrep rg ag ack awk gawk mawk nawk jq sed gsed")
@@ -111,6 +111,31 @@ def _reader(
         reads.extend(positional)
     if program == "sort":
         writes.extend(parsed.value_of("-o"))
+
+
+def _cmdlet_reader(
+    program: str, parsed: Parsed, positional: list[str], reads: list[str], writes: list[str]
+) -> None:
+    reads.extend(positional)
+    reads.extend(parsed.value_of("-path", "-literalpath"))
+
+
+def _cmdlet_writer(
+    program: str, parsed: Parsed, positional: list[str], reads: list[str], writes: list[str]
+) -> None:
+    """Set-Content, Add-Content, Out-File, New-Item: the path is -Path or the first word."""
+    named = parsed.value_of("-path", "-literalpath", "-filepath")
+    writes.extend(named or positional[:1])
+
+
+def _cmdlet_copy(
+    program: str, parsed: Parsed, positional: list[str], reads: list[str], writes: list[str]
+) -> None:
+    """Copy-Item and Move-Item: -Path (or the first word) to -Destination (or the second)."""
+    sources = parsed.value_of("-path", "-literalpath") or positional[:1]
+    rest = positional[1:] if not parsed.value_of("-path", "-literalpath") else positional
+    reads.extend(sources)
+    writes.extend(parsed.value_of("-destination") or rest[:1])
 
 
 def _dd(
@@ -233,6 +258,10 @@ _EFFECTS: dict[str, Effects] = {
     **dict.fromkeys(("cp", "mv", "install", "rsync", "scp"), _copy),
     **dict.fromkeys(("tee", "truncate", "touch", "shred"), _writer),
     "dd": _dd,
+    "get-content": _cmdlet_reader,
+    **dict.fromkeys(("set-content", "add-content", "out-file", "new-item"), _cmdlet_writer),
+    **dict.fromkeys(("copy-item", "move-item"), _cmdlet_copy),
+    "select-string": _cmdlet_reader,
     "ln": _link,
     "tar": _tar,
     "curl": _transfer,

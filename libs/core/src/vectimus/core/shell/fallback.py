@@ -45,7 +45,12 @@ _PLAIN = re.compile(r"[^'\"\\$`{},*?\[]+")
 _INNER = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
 _DQ_ESCAPE = re.compile(r"\\([\\\"$`])")
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\+?=")
-_GLOB = re.compile(r"[*?]|\[.*\]")
+# PowerShell reads the typographic dashes as ``-`` and the curly quotes as quotes, so
+# ``Remove-Item \u2013Recurse`` (with an en dash) recurses.
+_POWERSHELL_PUNCTUATION = str.maketrans(
+    {"\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2018": "'", "\u2019": "'",
+     "\u201a": "'", "\u201b": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"'}
+)  # fmt: skip
 _OPEN, _COMMA, _CLOSE = "\ue000", "\ue001", "\ue002"
 _BRACE_MARKS = str.maketrans({"{": _OPEN, ",": _COMMA, "}": _CLOSE})
 _RESTORE = str.maketrans({_OPEN: "{", _COMMA: ",", _CLOSE: "}"})
@@ -69,6 +74,7 @@ def split(text: str, env: Env, *, windows: bool = False) -> tuple[list[Flat], li
     ``windows`` reads cmd.exe/PowerShell code, whose backslashes are literal.
     """
     pattern = _WINDOWS_TOKEN if windows else _TOKEN
+    text = text.translate(_POWERSHELL_PUNCTUATION) if windows else text
     commands: list[Flat] = []
     inner: list[str] = []
     current = Flat()
@@ -130,6 +136,15 @@ def _windows_word(token: str) -> list[Word]:
     return [Word(value, token, literal="$" not in token, glob="*" in token or "?" in token)]
 
 
+def _is_glob(text: str) -> bool:
+    """``*``, ``?`` or a ``[...]`` class; a string test, not ``\\[.*\\]``, which is
+    quadratic on ``[[[[...``."""
+    if "*" in text or "?" in text:
+        return True
+    start = text.find("[")
+    return start >= 0 and "]" in text[start + 1 :]
+
+
 def _word(token: str, env: Env) -> list[Word]:
     """Quote removal and variable substitution for one token, brace expansion included."""
     if _PLAIN.fullmatch(token):
@@ -154,7 +169,7 @@ def _word(token: str, env: Env) -> list[Word]:
                 split = split or any(char.isspace() for char in var.value)
                 value = var.value
         elif kind == "plain":
-            glob = glob or bool(_GLOB.search(value))
+            glob = glob or _is_glob(value)
             brace = brace or "{" in value
             literal = literal and "$" not in value and "`" not in value
             value = value.translate(_BRACE_MARKS)

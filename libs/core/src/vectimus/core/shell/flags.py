@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from functools import cache
 
@@ -13,7 +12,7 @@ from vectimus.core.shell.progtable import POWERSHELL_CMDLET, UNIX
 
 DEFAULT = Spec()
 _EMPTY = Spec()
-_TAR_BUNDLE = re.compile(r"[A-Za-z]*[cxtru][A-Za-z]*")
+_TAR_MODES = frozenset("cxtru")
 
 # find's primaries that take one argument; -exec and friends are read separately.
 _FIND_VALUE = word_set(
@@ -38,7 +37,7 @@ def read_command(program: str, words: list[str]) -> tuple[Parsed, str, bool]:
     table = table_for(program)
     if table is None:
         return parse_options(words, DEFAULT), "", False
-    if program == "tar" and words and _TAR_BUNDLE.fullmatch(words[0]):
+    if program == "tar" and words and _tar_bundle(words[0]):
         # Old-style ``tar xzf f`` bundles its options in the first word without a dash.
         words = ["-" + words[0], *words[1:]]
     if not table.subcommands:
@@ -68,6 +67,12 @@ def _after(program: str, subcommand: str) -> Spec:
     table = table_for(program) or Program()
     base = table.options if table.before is None else _EMPTY
     return base.merged(table.sub.get(subcommand, _EMPTY))
+
+
+def _tar_bundle(word: str) -> bool:
+    """Letters only, one of them a mode: a string test (``[A-Za-z]*[cxtru][A-Za-z]*`` is
+    quadratic when it fails)."""
+    return word.isascii() and word.isalpha() and not _TAR_MODES.isdisjoint(word)
 
 
 def read_find(words: list[str]) -> tuple[Parsed, list[tuple[int, int]]]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from vectimus.core.shell.options import Parsed, word_set
+from vectimus.core.shell.sinks import scan_sinks
 
 _PYTHON = re.compile(r"(?:python|pypy)(?:\d+(?:\.\d+)*)?[tw]?")
 _KINDS = {
@@ -24,6 +25,8 @@ _KINDS = {
     "php": "php",
     "deno": "deno",
     "osascript": "osascript",
+    "lua": "lua",
+    "luajit": "lua",
 }
 # Letters that take a value, per interpreter; for perl and ruby a value may be attached.
 _VALUE_LETTERS = {
@@ -34,16 +37,18 @@ _VALUE_LETTERS = {
     "php": "dcz",
     "osascript": "ls",
 }
-_CODE_LETTERS = {"python": "c", "node": "ep", "ruby": "e", "perl": "eE", "php": "rRBE"}
+_CODE_LETTERS = {"python": "c", "node": "ep", "ruby": "e", "perl": "eE", "php": "rRBE", "lua": "e"}
 _NODE_CODE = frozenset({"--eval", "--print"})
 _NODE_VALUE = frozenset(
     {"--require", "--input-type", "--loader", "--import", "--experimental-loader", "--env-file"}
 )
 
 _LITERAL = r"""(?:'(?:[^'\\\n]|\\.){0,4096}'|"(?:[^"\\\n]|\\.){0,4096}")"""
-# No back-references: a quote without its partner fails once per line, keeping this linear.
+# A quote without its partner runs to the end of its line and counts as a string: every
+# character is read once. Requiring the partner made a long unclosed line quadratic, as
+# the search restarted at each later quote and ran to the line's end again.
 _STRING = re.compile(
-    r"""'((?:[^'\\\n]|\\.)*)'|"((?:[^"\\\n]|\\.)*)"|`((?:[^`\\]|\\.)*)`""", re.DOTALL
+    r"""'((?:[^'\\\n]|\\.)*)'?|"((?:[^"\\\n]|\\.)*)"?|`((?:[^`\\]|\\.)*)`?""", re.DOTALL
 )
 _CALL = re.compile(
     r"(?<!\w)(?P<fn>[A-Za-z_][\w.]{0,64})\s*\(\s*(?P<a>"
@@ -66,12 +71,37 @@ _PERL_OPEN = re.compile(
 )
 _SHELL_CALL = re.compile(
     r"(?:os\.system|os\.popen|subprocess\.\w+|execSync|execFileSync|spawnSync|exec|system|"
-    r"shell_exec|passthru|popen|proc_open|IO\.popen|Open3\.\w+)\s*\(?\s*(?P<a>"
-    + _LITERAL
-    + r"|\[[^\]]{0,2048}\])"
+    r"shell_exec|passthru|popen|proc_open|IO\.popen|Open3\.\w+|os\.execute|io\.popen)"
+    r"\s*\(?\s*(?P<a>" + _LITERAL + r"|\[[^\]]{0,2048}\])"
 )
-_LITERAL_RE = re.compile(_LITERAL)
+# The literals of a list argument, found the same linear way as _STRING.
+_LIST_LITERAL = re.compile(r"""'(?:[^'\\\n]|\\.)*'?|"(?:[^"\\\n]|\\.)*"?""")
+# A recursive delete of the home directory spelled as an expression, not a literal.
+# The home directory spelled as an expression rather than a literal.
+_HOME_EXPRESSION = (
+    r"(?:os\.path\.expanduser\(\s*['\"]~/?['\"]\s*\)|(?:pathlib\.)?Path\.home\(\s*\)|"
+    r"os\.environ\[\s*['\"]HOME['\"]\s*\]|os\.getenv\(\s*['\"]HOME['\"]\s*\)|"
+    r"(?:os|require\(\s*['\"]os['\"]\s*\))\.homedir\(\s*\)|Dir\.home|"
+    r"ENV\[\s*['\"]HOME['\"]\s*\]|process\.env\.HOME|\$ENV\{\s*HOME\s*\}|getenv\(\s*['\"]HOME['\"]\s*\))"
+)
+# A recursive delete of that directory.
+_HOME_DELETE = re.compile(
+    r"(?:rmtree|rmSync|rm_rf|rm_r|rmdirSync|removedirs|remove_dir_all)\s*\(\s*" + _HOME_EXPRESSION
+)
+# A path built from it: ``process.env.HOME + '/.bashrc'``, ``Path.home() / '.ssh'``,
+# ``os.path.join(os.path.expanduser('~'), '.aws')``.
+_HOME_JOIN = re.compile(
+    _HOME_EXPRESSION
+    + r"(?P<chain>(?:\s*\+\s*(?:'[^'\n]{1,256}'|\"[^\"\n]{1,256}\")){1,8}"
+    + r"|(?:\s*/\s*(?:'[^'\n]{1,256}'|\"[^\"\n]{1,256}\")){1,8}"
+    + r"|(?:\s*,\s*(?:'[^'\n]{1,256}'|\"[^\"\n]{1,256}\")){1,8})"
+)
+_CHAIN_PART = re.compile(r"['\"]([^'\"\n]{1,256})['\"]")
 _MODE = re.compile(r"""mode\s*=\s*['"][^'"]*[wax+]""")
+_WRITES_ANYTHING = re.compile(
+    r"write|append|unlink|remove|rmtree|rmSync|rm_rf|truncate|file_put_contents|"
+    r"open\([^)]{0,256}['\"][wax+]|rename|copy|symlink"
+)
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _SENSITIVE = (
     ".env",
@@ -124,6 +154,8 @@ class CodeFacts:
     reads: list[str] = field(default_factory=list)
     writes: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
+    # The code runs a command line or code it computes (``os.system(decoded)``).
+    dynamic: bool = False
 
 
 @cache
@@ -263,13 +295,27 @@ def scan_code(code: str, kind: str) -> CodeFacts:
         text = _ESCAPE.sub(r"\1", body if body is not None else backtick or "")
         if looks_like_code_path(text):
             facts.reads.append(text)
+    joined = [
+        "~/" + "/".join(p.strip("/") for p in _CHAIN_PART.findall(m.group("chain")))
+        for m in _HOME_JOIN.finditer(code)
+    ]
+    facts.reads.extend(joined)
     facts.writes.extend(sorted(_written(code)))
+    if joined and _WRITES_ANYTHING.search(code):
+        # The path is computed, so which call it reaches is not known: a file built on the
+        # home directory by code that writes is taken as written.
+        facts.writes.extend(path for path in joined if path not in facts.writes)
     facts.commands.extend(_shell_strings(code))
+    sinks = scan_sinks(code)
+    facts.commands.extend(c for c in sinks.commands if c not in facts.commands)
+    facts.dynamic = sinks.dynamic
     return facts
 
 
 def _written(code: str) -> set[str]:
     written = {_unquote(match.group("a")) for match in _PATH_CALL.finditer(code)}
+    if _HOME_DELETE.search(code):
+        written.add("~")
     for match in _CALL.finditer(code):
         fn = match.group("fn")
         tail = fn.rsplit(".", 1)[-1]
@@ -301,7 +347,7 @@ def _shell_strings(code: str) -> list[str]:
     for match in _SHELL_CALL.finditer(code):
         argument = match.group("a")
         if argument.startswith("["):
-            parts = [_unquote(part) for part in _LITERAL_RE.findall(argument)]
+            parts = [_unquote(part) for part in _LIST_LITERAL.findall(argument)]
             if parts:
                 commands.append(" ".join(parts))
         else:

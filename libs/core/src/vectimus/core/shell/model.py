@@ -52,6 +52,14 @@ class Redirect:
     target: Word | None
 
 
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A file written earlier on the line: its content when known, and who wrote it."""
+
+    content: str | None
+    writers: tuple[str, ...] = ()
+
+
 @dataclass(slots=True)
 class Shared:
     """State that is global to one analysis regardless of subshells."""
@@ -59,6 +67,13 @@ class Shared:
     aliases: dict[str, str] = field(default_factory=dict)
     parse_error: bool = False
     next_id: int = 0
+    # Functions defined on the line: name -> (body node, the bytes it was parsed from).
+    functions: dict[str, tuple[Node, bytes]] = field(default_factory=dict)
+    function_calls: int = 0
+    # Files written on the line, by canonical path, so a later ``sh f`` or ``./f`` on the
+    # same line is judged by what was written; directories filled at once (``git clone``).
+    written: dict[str, Written] = field(default_factory=dict)
+    written_dirs: dict[str, Written] = field(default_factory=dict)
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -155,6 +170,18 @@ class Record:
     stdin_code: bool = False
     stdin_resolved: bool = False
     stdout_literal: str | None = None
+    # Programs whose output reaches this command through a file written on the line.
+    fed_through_files: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Runs:
+    """What a runner runs: the words from ``start`` on, and/or shell ``code``."""
+
+    start: int = -1
+    code: tuple[str, ...] = ()
+    # It also runs something it computes (``awk '{system($0)}'``).
+    dynamic: bool = False
 
 
 class Sink(Protocol):
@@ -169,3 +196,5 @@ class Sink(Protocol):
     def previous_stage(self, scope: Scope) -> Record | None: ...
 
     def add(self, record: Record) -> None: ...
+
+    def call_function(self, name: str, args: list[Word], scope: Scope) -> bool: ...

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from vectimus.core.shell.lookalike import fold
 from vectimus.core.shell.model import Word
 from vectimus.core.shell.options import word_set
 
@@ -18,6 +19,8 @@ _SLASH_SWITCH = re.compile(r"/[A-Za-z?]{1,2}(?::\S*)?")
 
 POWERSHELL_ALIASES = {
     "iex": "invoke-expression",
+    "gc": "get-content",
+    "sls": "select-string",
     "iwr": "invoke-webrequest",
     "irm": "invoke-restmethod",
     "ri": "remove-item",
@@ -37,7 +40,7 @@ SYSTEM_DIRS = (
     "/run/current-system/sw/bin/",
 )
 WINDOWS_PROGRAMS = word_set(
-    "rd del erase copy xcopy robocopy move format attrib icacls takeown taskkill schtasks reg "
+    "rd del erase copy xcopy robocopy move format attrib icacls takeown taskkill schtasks reg type "
     "cipher cmd powershell pwsh"
 )
 
@@ -57,7 +60,7 @@ def program_name(word: Word) -> str:
     if "/" in value or "\\" in value:
         stripped = value.rstrip("/\\")
         value = _SEPARATORS.split(stripped)[-1] if stripped else value
-    name = _SUFFIX.sub("", value.lower())
+    name = _SUFFIX.sub("", fold(value).lower())
     return POWERSHELL_ALIASES.get(name, name)
 
 

@@ -108,7 +108,7 @@ def _shell(call: Call) -> Parsed:
             # ``sh -c "$(curl x)"``: the substitution is analysed already; its output is not.
             record.dynamic = True
         else:
-            call.nest(rest[0])
+            call.nest(rest[0], positional=rest_words[1:])
         rest = rest[1:]
     elif rest and "-s" not in parsed.flags:
         script(rest_words[0], record)
@@ -145,8 +145,36 @@ def _source(call: Call) -> None:
 
 def _xargs(call: Call) -> Parsed:
     parsed = parse_options(call.values, UNIX["xargs"].options)
-    call.run_words(call.words[parsed.end :])
+    words = call.words[parsed.end :] or [Word("echo", "echo")]
+    call.run_words(_with_input(call, parsed, words))
     return parsed
+
+
+_MAX_XARGS_ITEMS = 64
+
+
+def _with_input(call: Call, parsed: Parsed, words: list[Word]) -> list[Word]:
+    """xargs' command with the words it reads, when they are known on the line
+    (``echo / | xargs rm -rf``, ``xargs rm -rf <<< /``)."""
+    inv = call.inv
+    text = inv.stdin_text if not inv.stdin_dynamic else None
+    if text is None:
+        previous = call.sink.previous_stage(inv.scope)
+        text = previous.stdout_literal if previous is not None else None
+    if text is None:
+        return words
+    replace = parsed.value_of("-I", "--replace", "-i")
+    if parsed.has("-0"):
+        items = text.split("\0")
+    else:
+        # With -I, xargs reads whole lines; otherwise blank-separated words.
+        items = text.splitlines() if replace else text.split()
+    items = [item for item in items if item.strip()][:_MAX_XARGS_ITEMS]
+    if replace and replace[0]:
+        marker = replace[0]
+        filled = [w.value.replace(marker, items[0]) if items else w.value for w in words]
+        return [Word(value, value) for value in filled]
+    return [*words, *(Word(item, item) for item in items)]
 
 
 def _find(call: Call) -> Parsed:
@@ -196,6 +224,7 @@ def _code_facts(call: Call, kind: str, code: str, inplace: bool, parsed: Parsed)
     facts = scan_code(code, kind)
     record.reads.extend(canonical_path(path, home) for path in facts.reads)
     record.writes.extend(canonical_path(path, home) for path in facts.writes)
+    record.dynamic = record.dynamic or facts.dynamic
     for command in facts.commands:
         call.nest(command)
     if inplace:

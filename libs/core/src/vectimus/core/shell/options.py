@@ -244,3 +244,17 @@ class Program:
     patterns: bool = False
     # After the subcommand every word belongs to something else (``npx pkg --flag``).
     passthrough: bool = False
+
+
+def positional_words(values: list[str], takes_value: frozenset[str]) -> list[str]:
+    """The words of ``values`` that are neither options nor their values."""
+    found: list[str] = []
+    index = 0
+    while index < len(values):
+        word = values[index]
+        if word.startswith("-"):
+            index += 2 if word in takes_value else 1
+            continue
+        found.append(word)
+        index += 1
+    return found

@@ -55,9 +55,12 @@ def _absolute(value: str, home: str) -> str:
 def _home_relative(value: str, home: str) -> str:
     if value == "~":
         return value
+    head, _, rest = value.partition("/")
+    if home and head == "~" + posixpath.basename(home):
+        # ``~dev`` is the home directory when the user is dev.
+        return _home_relative("~/" + rest if rest else "~", home)
     if not value.startswith("~/"):
         # ``~user/x`` or ``~+``: only the separators can be folded safely.
-        head, _, rest = value.partition("/")
         return head + "/" + posixpath.normpath(rest) if rest else head
     rest = value[2:]
     if not rest.strip("/"):

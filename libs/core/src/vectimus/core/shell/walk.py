@@ -13,7 +13,7 @@ from typing import Any
 
 from vectimus.core.shell import fallback
 from vectimus.core.shell.build import build
-from vectimus.core.shell.call import MAX_DEPTH
+from vectimus.core.shell.call import MAX_DEPTH, bind_positional
 from vectimus.core.shell.classify import redirect_paths
 from vectimus.core.shell.command import REDIRECTS, read_command_node, read_redirect
 from vectimus.core.shell.model import (
@@ -25,12 +25,15 @@ from vectimus.core.shell.model import (
     Var,
     Word,
 )
+from vectimus.core.shell.names import WINDOWS_PROGRAMS, is_cmdlet, program_name
 from vectimus.core.shell.parse import Node, encode, parse_checked, text_of
 from vectimus.core.shell.words import word_of, words_of
 
 # Above this the input is tokenized conservatively instead of parsed (and parse_error set):
 # a quarter of a megabyte is far beyond any real agent command and bounds the walk's cost.
 MAX_SOURCE = 256 * 1024
+# ``f() { f; f; }; f`` doubles at every level: calls beyond this are not followed.
+_MAX_FUNCTION_CALLS = 64
 
 _NODE, _SOURCE, _WORDS, _WINDOWS_SOURCE, _ATTACH = 0, 1, 2, 3, 4
 _CONDITIONAL = frozenset(
@@ -61,9 +64,9 @@ class Walker:
         self._stack: list[tuple[int, Any, Scope]] = []
         self._stages: dict[tuple[int, int], Record] = {}
 
-    def run(self, text: str) -> None:
+    def run(self, text: str, *, windows: bool = False) -> None:
         scope = Scope(env={"HOME": Var("~")}, shared=self.shared, home=self.home)
-        self.push_source(text, scope)
+        self.push_source(text, scope, windows=windows)
         stack = self._stack
         while stack:
             kind, item, scope = stack.pop()
@@ -113,7 +116,9 @@ class Walker:
                 self._stack.append((_NODE, root, unit))
                 return
         self.shared.parse_error = True
-        self._fallback(text, scope)
+        first = text.split(None, 1)[0] if text.strip() else ""
+        name = program_name(Word(first, first))
+        self._fallback(text, scope, windows=name in WINDOWS_PROGRAMS or is_cmdlet(name))
 
     def _fallback(self, text: str, scope: Scope, *, windows: bool = False) -> None:
         commands, inner = fallback.split(text, scope.env, windows=windows)
@@ -166,11 +171,33 @@ class Walker:
 
     def _function(self, node: Node, scope: Scope) -> None:
         # The body is analysed where it is defined: it may run whenever the name is called.
+        # A call on the same line analyses it again with the call's arguments as $1, $2...
         body = node.child_by_field_name("body")
+        name = node.child_by_field_name("name")
         if body is not None:
             inner = scope.copy(fork_env=True)
             inner.cond = True
             self._push(body, inner)
+            if name is not None:
+                self.shared.functions[text_of(name, scope.source)] = (body, scope.source)
+
+    def call_function(self, name: str, args: list[Word], scope: Scope) -> bool:
+        """Queue the body of function ``name`` with ``args`` bound; False if none is known."""
+        found = self.shared.functions.get(name)
+        if found is None:
+            return False
+        if scope.depth >= MAX_DEPTH or self.shared.function_calls >= _MAX_FUNCTION_CALLS:
+            return True
+        self.shared.function_calls += 1
+        body, source = found
+        inner = scope.copy(fork_env=True)
+        inner.depth += 1
+        inner.source = source
+        inner.cond = True
+        inner.wrappers = (*scope.wrappers, name)
+        bind_positional(inner, args, first=1)
+        self._push(body, inner)
+        return True
 
     def _subshell(self, node: Node, scope: Scope) -> None:
         inner = scope.copy(fork_env=True)
@@ -268,6 +295,11 @@ class Walker:
         subs: list[Node] = []
         pending = list(redirects)
         inv = read_command_node(node, scope, subs, pending)
+        if _windows_text(inv, node, scope):
+            # PowerShell or cmd.exe text given to a bash tool: bash would read ``C:\ -Force``
+            # as one word, so the command is read again the Windows way.
+            self._fallback(text_of(node, scope.source), scope, windows=True)
+            return
         tails: list[tuple[str, Node]] = []
         for redirect in pending:
             read_redirect(redirect, inv, subs, tails)
@@ -336,6 +368,16 @@ class Walker:
         record = build(Invocation(words, scope), self)
         if subs:
             self.push_subs(subs, _substitution(scope, (*scope.feeds, record.id)))
+
+
+def _windows_text(inv: Invocation, node: Node, scope: Scope) -> bool:
+    if not inv.words:
+        return False
+    name = program_name(inv.words[0])
+    if name not in WINDOWS_PROGRAMS and not is_cmdlet(name):
+        return False
+    raw = scope.source[node.start_byte : node.end_byte]
+    return b"\\" in raw or not raw.isascii()
 
 
 def _flat_key(command: fallback.Flat) -> tuple[object, ...]:

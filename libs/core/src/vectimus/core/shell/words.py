@@ -25,11 +25,13 @@ _MAX_BRACE_WORDS = 64
 _MAX_DEPTH = 40
 
 _PLAIN_WORD = re.compile(r"[^\\*?\[{},]*")
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]|[@*#?$!-]")
 _IFS_SPLIT = re.compile(r"[ \t\n]+")
 _RANGE = re.compile(r"\{(-?\d{1,6}|[A-Za-z])\.\.(-?\d{1,6}|[A-Za-z])\}")
 _DQ_ESCAPE = re.compile(r"\\([\\\"$`\n])")
 _SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
+# Variables every shell has set: their default values are not what runs.
+_ENVIRONMENT = frozenset({"PATH", "USER", "SHELL", "PWD", "TERM", "LANG", "HOSTNAME"})
 
 
 @dataclass(slots=True)
@@ -106,8 +108,7 @@ def _walk(node: Node, acc: _Acc, env: Env, *, quoted: bool, depth: int) -> None:
     elif kind == "expansion":
         _expansion(node, acc, env, quoted=quoted, depth=depth)
     elif kind == "concatenation":
-        for child in node.children:
-            _walk(child, acc, env, quoted=quoted, depth=depth + 1)
+        _concatenation(node, acc, env, quoted=quoted, depth=depth)
     elif kind in _SUBSTITUTIONS:
         _substitution(node, acc, env, quoted=quoted, depth=depth)
     elif kind == "brace_expression" and not quoted:
@@ -116,6 +117,17 @@ def _walk(node: Node, acc: _Acc, env: Env, *, quoted: bool, depth: int) -> None:
         acc.unresolved(node)
         if node.named_child_count:
             acc.subs.append(node)
+
+
+def _concatenation(node: Node, acc: _Acc, env: Env, *, quoted: bool, depth: int) -> None:
+    opened = False
+    for child in node.children:
+        _walk(child, acc, env, quoted=quoted, depth=depth + 1)
+        if child.type == "word" and not quoted:
+            # tree-sitter splits ``r[m]`` into ``r``, ``[``, ``m``, ``]``: still a glob.
+            text = text_of(child, acc.source)
+            acc.glob = acc.glob or (opened and "]" in text)
+            opened = opened or "[" in text
 
 
 def _substitution(node: Node, acc: _Acc, env: Env, *, quoted: bool, depth: int) -> None:
@@ -218,7 +230,8 @@ def _variable(name: str, node: Node, acc: _Acc, env: Env, *, quoted: bool) -> No
     acc.obfuscated = acc.obfuscated or var.obfuscated
     if not quoted:
         _custom_ifs(acc, env)
-    acc.add(var.value, split=not quoted)
+    # ``"$@"`` is one word per argument even when quoted.
+    acc.add(var.value, split=not quoted or name == "@")
 
 
 def _custom_ifs(acc: _Acc, env: Env) -> None:
@@ -249,6 +262,13 @@ def _expansion(node: Node, acc: _Acc, env: Env, *, quoted: bool, depth: int) -> 
             if var.value or op == "-":
                 acc.add(var.value, split=not quoted)
                 return
+            for child in named[1:]:
+                _walk(child, acc, env, quoted=quoted, depth=depth + 1)
+            return
+        if op in (":-", "-", ":=", "=") and var is None and name not in _ENVIRONMENT:
+            # ``rm -rf ${EMPTY:-/}``: a variable not set on the line is read as its default,
+            # the value it has unless the environment sets it, and the word is not literal.
+            acc.literal = False
             for child in named[1:]:
                 _walk(child, acc, env, quoted=quoted, depth=depth + 1)
             return
