@@ -10,10 +10,12 @@ import getpass
 from collections.abc import Mapping
 from pathlib import Path
 
-from vectimus.core import audit, config, engine, receipts
+from vectimus.core import audit, bundles, config, engine, receipts
+from vectimus.core.bundles.base import base_files, policy_base
+from vectimus.core.bundles.install import active_file
 from vectimus.core.config import LoadedConfig, Settings, load_config
 from vectimus.core.config.tighten import stricter_level
-from vectimus.core.engine.compile import compile_policies, load_policy_dirs
+from vectimus.core.engine.compile import PolicyFile, compile_policies, load_policy_dirs
 from vectimus.core.engine.compiled import SCHEMA_PATH, CompiledPolicies
 from vectimus.core.engine.rules import ENFORCEMENTS, Enforcement
 from vectimus.core.errors import PolicyLoadError
@@ -25,6 +27,7 @@ from vectimus.core.snapshot import Snapshot, dependencies
 _CODE = (
     *Path(config.__file__).parent.glob("*.py"),
     *Path(engine.__file__).parent.glob("*.py"),
+    *Path(bundles.__file__).parent.glob("*.py"),
     Path(audit.__file__).with_name("settings.py"),
     Path(receipts.__file__).with_name("settings.py"),
     Path(__file__),
@@ -43,13 +46,30 @@ def bundled_policy_dir() -> Path:
 
 
 def policy_dirs(settings: Settings) -> list[Path]:
-    base = settings.policies.dir if settings.policies.dir is not None else bundled_policy_dir()
-    return [base, *settings.policies.extra_dirs]
+    """The base packs (see :mod:`vectimus.core.bundles.base`), then ``extra_dirs``."""
+    return [policy_base(settings, bundled_policy_dir).directory, *settings.policies.extra_dirs]
 
 
-def load_compiled(settings: Settings) -> CompiledPolicies:
-    files = load_policy_dirs(policy_dirs(settings), disabled_packs=settings.policies.disabled_packs)
-    return compile_policies(files)
+def compile_with(settings: Settings, base: list[PolicyFile]) -> CompiledPolicies:
+    """``base`` and the extra packs compiled, checked against what the config names."""
+    extra = load_policy_dirs(
+        settings.policies.extra_dirs, disabled_packs=settings.policies.disabled_packs
+    )
+    compiled = compile_policies([*base, *extra])
+    unknown = [r for r in settings.rules.disabled if r not in compiled.rules]
+    if unknown:
+        raise PolicyLoadError(
+            f"{user_config_file()}: rules.disabled names unknown rule id(s): {', '.join(unknown)}"
+        )
+    return compiled
+
+
+def check_base(directory: Path, environ: Mapping[str, str]) -> None:
+    """Raise unless the packs in ``directory`` would load as the base with the user-level
+    config: a bundle is checked this way before it is put in force."""
+    settings = load_config(None, environ).settings
+    skip = settings.policies.disabled_packs
+    compile_with(settings, load_policy_dirs([directory], disabled_packs=skip))
 
 
 def effective_enforcement(
@@ -83,30 +103,50 @@ def identity_of(settings: Settings, environ: Mapping[str, str]) -> Identity:
 
 def _watched(loaded: LoadedConfig, dirs: list[Path]) -> list[Path]:
     """Every file and directory whose change must rebuild the snapshot."""
-    watched = [*loaded.files, SCHEMA_PATH, *_CODE]
+    watched = [*loaded.files, SCHEMA_PATH, active_file(), *_CODE]
     for root in dirs:
         watched.append(root)
-        for pack in [root, *sorted(p for p in root.iterdir() if p.is_dir())]:
+        for pack in [root, *_subdirs(root)]:
             watched.append(pack)
             watched.extend(sorted(pack.glob("*.cedar")))
             watched.append(pack / "pack.toml")
     return watched
 
 
+def _subdirs(root: Path) -> list[Path]:
+    try:
+        return sorted(p for p in root.iterdir() if p.is_dir())
+    except OSError:
+        return []  # a missing directory is reported by the load itself
+
+
+# A load that saw its files change under it is done again, this many times at most.
+_LOAD_ATTEMPTS = 3
+
+
 def build_snapshot(cwd: Path | None, environ: Mapping[str, str]) -> Snapshot:
     loaded = load_config(cwd, environ)
     settings = loaded.settings
-    dirs = policy_dirs(settings)
-    compiled = load_compiled(settings)
-    unknown = [r for r in settings.rules.disabled if r not in compiled.rules]
-    if unknown:
-        where = user_config_file()
+    for _attempt in range(_LOAD_ATTEMPTS):
+        # The files' state is taken before they are read and compared after: a set edited
+        # while it was read (half old, half new) is never kept, nor cached as current.
+        base = policy_base(settings, bundled_policy_dir)
+        dirs = [base.directory, *settings.policies.extra_dirs]
+        before = dependencies(_watched(loaded, dirs))
+        files, source = base_files(settings, base)
+        compiled = compile_with(settings, files)
+        deps = dependencies(_watched(loaded, dirs))
+        if deps == before:
+            break
+    else:
         raise PolicyLoadError(
-            f"{where}: rules.disabled names unknown rule id(s): {', '.join(unknown)}"
+            "the policy files kept changing while they were loaded",
+            hint="install policies with `vectimus policy update`, which swaps them atomically",
         )
     return Snapshot(
-        deps=dependencies(_watched(loaded, dirs)),
+        deps=deps,
         compiled=compiled,
+        policy_source=source,
         enforcement=effective_enforcement(compiled, loaded),
         disabled=settings.rules.disabled,
         observe=settings.observe,
@@ -120,4 +160,7 @@ def build_snapshot(cwd: Path | None, environ: Mapping[str, str]) -> Snapshot:
         receipts_enabled=settings.receipts.enabled,
         receipts_retention_days=settings.receipts.retention_days,
         audit=settings.audit.model_dump(mode="json"),
+        session_spawn_limit=settings.limits.session_spawn_limit,
+        session_message_limit=settings.limits.session_message_limit,
+        session_ttl_s=settings.limits.session_ttl_seconds,
     )

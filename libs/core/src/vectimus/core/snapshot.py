@@ -17,12 +17,14 @@ from typing import Any
 
 import msgspec
 
+from vectimus.core.bundles.provenance import PolicySource
 from vectimus.core.engine.compiled import CompiledPolicies
 from vectimus.core.engine.rules import Enforcement
 from vectimus.core.events import Identity
 from vectimus.core.paths import ensure_private_dir, vectimus_home
 
-SNAPSHOT_VERSION = 1
+# 2: the installed bundle's record (active.json) became a dependency, with policy_source.
+SNAPSHOT_VERSION = 2
 _IDENTITY_ENV = ("USER", "LOGNAME", "HOME")
 
 Dependency = tuple[str, int, int, int]
@@ -32,6 +34,7 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     version: int = SNAPSHOT_VERSION
     deps: tuple[Dependency, ...]
     compiled: CompiledPolicies
+    policy_source: PolicySource = msgspec.field(default_factory=PolicySource)
     enforcement: dict[str, Enforcement]
     disabled: tuple[str, ...]
     observe: bool
@@ -46,6 +49,9 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     receipts_retention_days: int
     # The [audit] section as validated; the recorder re-validates it off the hot path.
     audit: dict[str, Any]
+    session_spawn_limit: int = 10
+    session_message_limit: int = 50
+    session_ttl_s: int = 3600
 
 
 def dependency(path: Path) -> Dependency:

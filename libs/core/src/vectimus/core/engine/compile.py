@@ -91,8 +91,13 @@ def read_pack_info(pack_dir: Path) -> tuple[str, str, str]:
     manifest = pack_dir / "pack.toml"
     if not manifest.is_file():
         return pack_dir.name, "0", ""
+    return parse_pack_info(_read_text(manifest), str(manifest))
+
+
+def parse_pack_info(text: str, manifest: str) -> tuple[str, str, str]:
+    """(name, version, description) from a pack.toml's text; ``manifest`` names it in errors."""
     try:
-        data = tomllib.loads(_read_text(manifest))
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyLoadError(f"{manifest}: invalid TOML: {exc}") from exc
     unknown = set(data) - _PACK_KEYS
