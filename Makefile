@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.synced
 
-.PHONY: help setup run demo test lint fmt bench clean deploy-check
+.PHONY: help setup run demo test lint fmt bench chaos fuzz adversarial clean deploy-check
 
 help:
 	@echo "make run    serve the gateway, embedded, on http://127.0.0.1:8420 ('vectimus server start')"
@@ -15,6 +15,9 @@ help:
 	@echo "make test   run every test"
 	@echo "make lint   ruff and mypy"
 	@echo "make bench  run the benchmarks (tables printed, JSON in bench/results/)"
+	@echo "make chaos  faults under load and the load knee (tables printed, bench/results/chaos.json)"
+	@echo "make fuzz   the fuzz tests with 50x the examples (tests/fuzz, docs/adversarial.md)"
+	@echo "make adversarial  the adversarial corpus's catch rate and the false-positive rate"
 
 $(UV):
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -49,6 +52,18 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+
+# Every fault (SIGKILL of each process, a Redis restart and stall) under load on the
+# distributed stack, then the load knee; loopback only, about 3 minutes (docs/chaos.md).
+chaos: $(STAMP)
+	$(PY) -m tests.chaos
+
+# The properties of tests/fuzz with many more examples each (a few minutes).
+fuzz: $(STAMP)
+	VECTIMUS_FUZZ_EXAMPLES=3000 $(PY) -m pytest tests/fuzz -q
+
+adversarial: $(STAMP)
+	$(PY) -m tests.adversarial.report
 
 # Where helm and a Docker engine exist: lint and render the chart, build the images (deploy/check.sh).
 deploy-check:

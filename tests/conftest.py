@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# A local HTTP server with ETags, for bundle_url polling.
+from tests.bundle_server import bundle_server  # noqa: F401
+
 # Real Redis for the integration tests (REDIS_URL, own redis-server, or testcontainers).
 from tests.redis_server import own_redis, redis_session, redis_url  # noqa: F401
 

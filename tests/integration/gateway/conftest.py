@@ -173,7 +173,7 @@ class SSE:
         return hello.partition("gateway=")[2]
 
     def take(self, count: int, timeout: float = 10.0) -> list[tuple[str, Any]]:
-        found = []
+        found: list[tuple[str, Any]] = []
         deadline = time.monotonic() + timeout
         while len(found) < count:
             remaining = deadline - time.monotonic()

@@ -110,8 +110,26 @@ def test_sse_filters_and_heartbeats(server: Gateway) -> None:
     assert stream.items.empty()
 
 
+def test_sse_filters_by_rule_and_principal(server: Gateway) -> None:
+    denied = server.post(bash("rm -rf /")).json()
+    rule = denied["matched_policy_ids"][0]
+    by_rule = SSE(f"{server.url}/events?rule={rule}")
+    by_key = SSE(f"{server.url}/events?principal=nobody,tester&decision=allow")
+    allowed = server.post(bash("ls")).json()
+    again = server.post(bash("rm -rf /")).json()
+    [(_, event)] = by_rule.take(1)
+    assert event["receipt_id"] == again["receipt_id"]
+    assert rule in event["matched_policy_ids"]
+    [(_, event)] = by_key.take(1)  # the key's name ("tester") is the caller
+    assert event["receipt_id"] == allowed["receipt_id"]
+    by_rule.close()
+    by_key.close()
+
+
 def test_bad_sse_requests(server: Gateway) -> None:
     assert server.get("/events?decision=maybe").status_code == 400
     assert server.get("/events?source=emacs").status_code == 400
+    too_many = ",".join(f"r{n}" for n in range(40))
+    assert server.get(f"/events?rule={too_many}").json()["error"] == "bad-filter"
     bad = httpx.get(f"{server.url}/events", headers={"Last-Event-ID": "yesterday", **AUTH})
     assert bad.status_code == 400

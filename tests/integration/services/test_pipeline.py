@@ -30,7 +30,7 @@ from vectimus.core.bus.messages import (
 from vectimus.core.receipts.keys import Keyring, load_or_create_signing_key
 from vectimus.core.receipts.receipt import decode_receipt
 from vectimus.evaluator.handler import answer
-from vectimus.evaluator.main import EvaluatorService, evaluation_of, load_runtime
+from vectimus.evaluator.main import evaluation_of, load_runtime
 from vectimus.evaluator.settings import EvaluatorSettings
 
 pytestmark = pytest.mark.timeout(30)
@@ -135,10 +135,10 @@ async def test_bad_messages_are_dead_lettered_and_work_goes_on(
 async def test_a_request_that_keeps_failing_is_denied_then_dead_lettered(
     bus: Bus, services: Services, replies: Replies, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(*_args: object) -> list[object]:
+    async def broken(*_args: object) -> list[object]:
         raise RuntimeError("evaluator bug")
 
-    monkeypatch.setattr(EvaluatorService, "_answer_all", staticmethod(broken))
+    monkeypatch.setattr("vectimus.evaluator.main.answer_batch", broken)
     services.start()
     ids = await send(bus, [eval_request(bash("ls"))])
     await until(lambda: replies.answered(ids), 15, "a deny after the last delivery")

@@ -55,6 +55,17 @@ def request(payload: bytes, source: str = "claude-code", **fields: Any) -> EvalR
 
 
 class TestAnswer:
+    def test_the_gateways_receipt_id_is_used_and_a_malformed_one_is_not(
+        self, evaluation: Evaluation
+    ) -> None:
+        given = "0192f3c4-5d6e-7f80-9a1b-2c3d4e5f6a7b"
+        found = answer(request(bash("rm -rf /"), receipt_id=given), ENTRY, evaluation)
+        assert found.reply.decision.receipt_id == found.record.decision.receipt_id == given
+        hostile = answer(request(bash("ls"), receipt_id="../../etc/passwd"), ENTRY, evaluation)
+        assert hostile.reply.decision.receipt_id == stable_receipt_id("req-1", ENTRY)
+        refused = refusal(request(b"{", receipt_id=given), ENTRY, evaluation, "bad json")
+        assert refused.reply.decision.receipt_id == given
+
     def test_a_denied_call(self, evaluation: Evaluation) -> None:
         found = answer(request(bash("cd infra && terraform destroy")), ENTRY, evaluation)
         assert found.reply_to == "vectimus:reply:gw1"

@@ -46,8 +46,10 @@ class TestEvaluate:
             "receipt_id",
             "evaluation_time_ms",
             "degraded",
+            "policy_set_hash",
         }
         assert body["degraded"] is False
+        assert body["policy_set_hash"] == client.get("/policies").json()["policy_set_hash"]
         assert answer.headers["x-request-id"]
 
     def test_hook_shaped_deny_carries_claude_output(self, gateway: ClientFactory) -> None:

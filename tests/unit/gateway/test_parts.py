@@ -204,6 +204,39 @@ class TestEventFeed:
         assert receipt == "r3"
         await feed.stop()
 
+    async def test_filtered_by_rule_and_principal(self) -> None:
+        def record(n: int, rules: tuple[str, ...], principal: str, caller: str) -> bytes:
+            return encode(
+                EventRecord(
+                    receipt_id=f"r{n}",
+                    recorded_at="t",
+                    source="claude-code",
+                    principal=principal,
+                    caller=caller,
+                    action_type="shell_command",
+                    summary="rm -rf /",
+                    decision="deny",
+                    matched_policy_ids=rules,
+                )
+            )
+
+        bus = MemoryBus()
+        await bus.publish(EVENTS_STREAM, record(0, ("a-1", "b-2"), "alice", "ci"))
+        await bus.publish(EVENTS_STREAM, record(1, ("b-2",), "bob", "ci"))
+        await bus.publish(EVENTS_STREAM, record(2, ("a-1",), "carol", "laptop"))
+        await bus.publish(EVENTS_STREAM, record(3, (), "alice", "ci"))
+        feed = EventFeed(bus)
+        feed.start()
+        since = "0-0"  # from the start of the stream
+        by_rule = await collect(feed, since, 2, accept=EventFilter.parse(None, None, "a-1"))
+        assert [r for _, r in by_rule] == ["r0", "r2"]
+        # A principal filter matches the principal or the caller (the API key's name).
+        by_key = EventFilter.parse(None, None, None, "laptop, alice")
+        assert [r for _, r in await collect(feed, since, 3, accept=by_key)] == ["r0", "r2", "r3"]
+        both = EventFilter.parse("deny", "claude-code", "b-2,zzz", "ci")
+        assert [r for _, r in await collect(feed, since, 2, accept=both)] == ["r0", "r1"]
+        await feed.stop()
+
     async def test_heartbeats_while_quiet(self) -> None:
         feed = EventFeed(MemoryBus())
         feed.start()

@@ -133,7 +133,8 @@ def test_changing_any_field_is_detected(
     elif field == "prev_receipt_hash":
         data[field] = "0" * 64
     else:
-        data[field] = _changed(data[field])
+        # A field absent when empty (escalation_of) is added instead: that must show too.
+        data[field] = _changed(data.get(field, ""))
     path.write_text(json.dumps(data))
     try:
         tampered = load_receipt_file(path)
@@ -238,7 +239,11 @@ def test_signature_covers_the_receipt_without_its_signature(
     receipt = _sign(signer, event(), decision())
     payload = json.loads(signing_bytes(receipt))
     assert "signature" not in payload
-    assert set(payload) == set(FIELDS)
+    # escalation_of is present only on a receipt that settles an escalation.
+    assert set(payload) == set(FIELDS) - {"escalation_of"}
+    approved = msgspec.structs.replace(decision("allow"), escalation_of=receipt.receipt_id)
+    settling = _sign(signer, event(), approved)
+    assert json.loads(signing_bytes(settling))["escalation_of"] == receipt.receipt_id
 
 
 def test_chain_links_and_timestamps_never_go_back(

@@ -20,11 +20,13 @@ import msgspec
 
 from vectimus.core.errors import VectimusError
 from vectimus.core.events import Decision, Event, Identity
+from vectimus.core.jsondecode import DECODE_ERRORS
 from vectimus.core.protocol import render
 from vectimus.core.snapshot import Snapshot
 
 if TYPE_CHECKING:
     from vectimus.core.runtime import Runtime
+    from vectimus.core.sessions import LocalSessionCounter, SessionCounts
 
 RuntimeFor = Callable[[Path], "Runtime"]
 
@@ -69,11 +71,31 @@ def _build_runtime(cwd: Path) -> Runtime:
     return build_runtime(cwd)
 
 
-def decide(source: str, raw: bytes, *, cwd: Path, runtime_for: RuntimeFor | None = None) -> Outcome:
-    """The decision for one raw payload; every failure is a deny that names it."""
+def _counts(sessions: LocalSessionCounter | None, event: Event, ttl_s: int) -> SessionCounts | None:
+    """The session's counts with this call added; None when nothing counts here."""
+    from vectimus.core.sessions import call_of
+
+    call = call_of(event, "") if sessions is not None else None
+    if sessions is None or call is None:
+        return None
+    return sessions.count_now([call], ttl_s=ttl_s)[0]
+
+
+def decide(
+    source: str,
+    raw: bytes,
+    *,
+    cwd: Path,
+    runtime_for: RuntimeFor | None = None,
+    sessions: LocalSessionCounter | None = None,
+) -> Outcome:
+    """The decision for one raw payload; every failure is a deny that names it.
+
+    ``sessions`` counts the call into its session before it is evaluated (the daemon's
+    memory, the inline hook's files)."""
     try:
         payload: Any = msgspec.json.decode(raw)
-    except msgspec.DecodeError as exc:
+    except DECODE_ERRORS as exc:
         return Outcome(_deny(f"the hook payload is not valid JSON ({exc})"))
     from vectimus.core.normalise import normalise
 
@@ -90,15 +112,21 @@ def decide(source: str, raw: bytes, *, cwd: Path, runtime_for: RuntimeFor | None
     except VectimusError as exc:
         decision = runtime.pipeline.refuse(str(exc))
         return Outcome(decision, None, snapshot, snapshot.explicit_allow, warnings)
-    decision = runtime.pipeline.evaluate(event)
+    session = _counts(sessions, event, runtime.pipeline.limits.session_ttl_s)
+    decision = runtime.pipeline.evaluate(event, session=session)
     return Outcome(decision, event, snapshot, snapshot.explicit_allow, warnings)
 
 
 def answer_payload(
-    source: str, raw: bytes, *, cwd: Path, runtime_for: RuntimeFor | None = None
+    source: str,
+    raw: bytes,
+    *,
+    cwd: Path,
+    runtime_for: RuntimeFor | None = None,
+    sessions: LocalSessionCounter | None = None,
 ) -> tuple[Outcome, dict[str, Any] | None, int]:
     try:
-        outcome = decide(source, raw, cwd=cwd, runtime_for=runtime_for)
+        outcome = decide(source, raw, cwd=cwd, runtime_for=runtime_for, sessions=sessions)
     except Exception as exc:  # noqa: BLE001 - the hook must answer, and answer deny
         outcome = Outcome(_deny(f"internal error: {type(exc).__name__}: {exc}"))
     answer, status = render(source, outcome.decision, explicit_allow=outcome.explicit_allow)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from vectimus.core.events import SOURCES, Decision
+from vectimus.core.jsondecode import DECODE_ERRORS
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -71,23 +72,31 @@ def run(args: argparse.Namespace) -> int:
         print(f"vectimus eval: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
     from vectimus.core.record import Recorder, unparsed_event
+    from vectimus.core.sessions import call_of
+    from vectimus.core.sessions.memory import MemorySessionCounter
 
     recorder = Recorder(runtime.snapshot)
+    # A replay counts its sessions as the hook would: an 11th spawn in one session is denied.
+    sessions = MemorySessionCounter()
+    ttl_s = runtime.pipeline.limits.session_ttl_s
     worst = 0
     for number, line in lines:
         summary = ""
         event = unparsed_event(args.source, line.encode(), runtime.identity)
         try:
             event = normalise(args.source, msgspec.json.decode(line), identity=runtime.identity)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             decision = runtime.pipeline.refuse(f"line {number} is not valid JSON ({exc})")
         except VectimusError as exc:
             decision = runtime.pipeline.refuse(f"line {number}: {exc}")
         else:
             summary = _summary(event.action)
-            decision = runtime.pipeline.evaluate(event)
+            call = call_of(event, "")
+            counts = sessions.count_now([call], ttl_s=ttl_s)[0] if call is not None else None
+            decision = runtime.pipeline.evaluate(event, session=counts)
         recorder.record(event, decision)
         record = _record(number, decision, summary)
+        record["policy_set_hash"] = runtime.snapshot.compiled.policy_set_hash
         if args.format == "json":
             print(json.dumps(record), flush=True)
         else:

@@ -35,12 +35,14 @@ def run(args: argparse.Namespace) -> int:
 def answer_inline(source: str, raw: bytes) -> int:
     """Evaluate in this process (the last evaluator in the shim's order), answer, record."""
     from vectimus.cli.answer import answer_bytes, answer_payload, record_detached
+    from vectimus.core.sessions.files import FileSessionCounter
 
     try:
         cwd = Path.cwd()
     except OSError:  # the directory was removed under us: the payload's cwd still counts
         cwd = Path("/")
-    outcome, answer, status = answer_payload(source, raw, cwd=cwd)
+    sessions = FileSessionCounter(session_dir())
+    outcome, answer, status = answer_payload(source, raw, cwd=cwd, sessions=sessions)
     for line in outcome.warnings:
         print(line, file=sys.stderr)
     sys.stderr.flush()
@@ -50,3 +52,14 @@ def answer_inline(source: str, raw: bytes) -> int:
     os.close(sys.stdout.fileno())
     record_detached(source, raw, outcome)
     return status
+
+
+def session_dir() -> Path:
+    """Where the inline hook keeps its per-session counts: the private runtime directory,
+    else under ``~/.vectimus`` (private too)."""
+    from vectimus.client import locations
+
+    runtime = locations.runtime_dir()
+    if runtime is not None:
+        return Path(runtime) / "sessions"
+    return Path(locations.vectimus_home()) / "run" / "sessions"

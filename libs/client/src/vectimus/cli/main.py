@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "test": ("vectimus.cli.test_cmd", "run the policy packs' fixtures (bundled and your own)"),
     "rule": ("vectimus.cli.rule_cmd", "list, show, enable, disable or re-level rules"),
     "pack": ("vectimus.cli.pack_cmd", "list, enable or disable policy packs"),
+    "policy": ("vectimus.cli.policy_cmd", "build, install or show signed policy bundles"),
     "mcp": ("vectimus.cli.mcp_cmd", "allow, deny or list MCP servers"),
     "init": ("vectimus.cli.init_cmd", "install the hook in each agent tool; connect to a gateway"),
     "remove": ("vectimus.cli.remove_cmd", "remove exactly the hooks `vectimus init` added"),

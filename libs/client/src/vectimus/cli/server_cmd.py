@@ -50,10 +50,12 @@ def run(args: argparse.Namespace) -> int:
         print("usage: vectimus server start [options]  (see --help)", file=sys.stderr)
         return 2
     from vectimus.core.errors import VectimusError
+    from vectimus.gateway.approvals.config import check_escalation
     from vectimus.gateway.settings import load_settings, to_environment
 
     try:
         settings = load_settings(_overrides(args))
+        check_escalation(settings)
     except VectimusError as exc:
         print(f"vectimus server: {exc}", file=sys.stderr)
         return 2

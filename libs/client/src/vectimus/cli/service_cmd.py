@@ -176,9 +176,9 @@ async def _serve(name: str, settings: Any) -> int:
     log = get_logger("vectimus.service").bind(component=name)
     options: dict[str, Any] = {}
     if name == "evaluator":  # bad policies stop the start before Redis is awaited
-        from vectimus.evaluator.main import load_runtime
+        from vectimus.evaluator.main import first_runtime
 
-        options["runtime"] = await asyncio.to_thread(load_runtime, settings)
+        options["runtime"] = await first_runtime(settings)
     elif name == "receipt-signer":  # likewise an unreadable key
         from vectimus.receipt_signer.main import load_key
 

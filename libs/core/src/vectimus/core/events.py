@@ -127,3 +127,6 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     receipt_id: str = ""
     evaluation_time_ms: float = 0.0
     observed: bool = False
+    # Set on the decision that settles an escalation (an approver's allow or deny, or the
+    # timeout's deny): the receipt id of the escalated decision it settles.
+    escalation_of: str = ""

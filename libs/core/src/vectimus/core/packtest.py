@@ -9,8 +9,10 @@ A pack keeps its fixtures in ``<pack>/tests/*.jsonl``, one JSON object a line::
 required for deny and escalate and must be among the rules that matched. Two optional keys
 set what the payload is evaluated with: ``mcp_allowed`` (the MCP servers on the allowlist;
 default: the runner's) and ``home`` (the home directory written as ``~``; default
-``/home/dev``). Script files a command runs are never read from disk, so a fixture means
-the same on every machine.
+``/home/dev``); and ``session``, the calling session's counts with this call included
+(``{"spawn_count": 11, "message_count": 0, "tool_call_count": 40}``, each optional; default:
+nothing counted), judged against the default session limits. Script files a command runs
+are never read from disk, so a fixture means the same on every machine.
 
 A line that is not JSON, lacks a key or names an unknown source is itself a failure naming
 the file and line. Used by ``vectimus test`` and by the test suite.
@@ -24,18 +26,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from vectimus.core.engine import Engine
 from vectimus.core.engine.compile import compile_policies, load_policy_dirs, pack_dirs
 from vectimus.core.errors import VectimusError
 from vectimus.core.events import SOURCES, Identity
 from vectimus.core.normalise import normalise
 from vectimus.core.pipeline import Limits, Pipeline
+from vectimus.core.sessions import SessionCounts
 
 DEFAULT_HOME = "/home/dev"
 IDENTITY = Identity(principal="vectimus-test", identity_type="agent")
 OUTCOMES = ("allow", "deny", "escalate")
 _REQUIRED = ("name", "source", "payload", "expect")
-_OPTIONAL = ("rule", "mcp_allowed", "home")
+_OPTIONAL = ("rule", "mcp_allowed", "home", "session")
+# Fixture "session" keys (the names of the context.session facts) -> SessionCounts fields.
+_SESSION_KEYS = {
+    "spawn_count": "spawns",
+    "message_count": "messages",
+    "tool_call_count": "tool_calls",
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,7 @@ class Fixture:
     rule: str = ""
     mcp_allowed: tuple[str, ...] | None = None
     home: str = DEFAULT_HOME
+    session: SessionCounts | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +175,7 @@ def parse_fixture(line: str, file: str, number: int) -> Fixture:
     home = data.get("home", DEFAULT_HOME)
     if not isinstance(home, str):
         raise ValueError("'home' must be a string")
+    session = _session(data.get("session"))
     return Fixture(
         file=file,
         line=number,
@@ -173,7 +186,19 @@ def parse_fixture(line: str, file: str, number: int) -> Fixture:
         rule=rule,
         mcp_allowed=tuple(allowed) if allowed is not None else None,
         home=home,
+        session=session,
     )
+
+
+def _session(raw: Any) -> SessionCounts | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - set(_SESSION_KEYS):
+        raise ValueError(f"'session' must be an object with keys {', '.join(_SESSION_KEYS)}")
+    for key, value in raw.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"'session.{key}' must be a whole number, 0 or more")
+    return msgspec.convert({_SESSION_KEYS[key]: value for key, value in raw.items()}, SessionCounts)
 
 
 class Runner:
@@ -209,7 +234,7 @@ class Runner:
         except VectimusError as exc:
             # The hook denies a payload it cannot read; so does a fixture.
             return _replace(base, got="deny", reason=f"payload not accepted: {exc}")
-        decision = self.pipeline(fixture).evaluate(event)
+        decision = self.pipeline(fixture).evaluate(event, session=fixture.session)
         return _replace(
             base,
             got=decision.decision,

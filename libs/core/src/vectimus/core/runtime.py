@@ -55,6 +55,9 @@ def runtime_from(snapshot: Snapshot) -> Runtime:
         excessive_turns_threshold=snapshot.excessive_turns_threshold,
         mcp_allowed=frozenset(snapshot.mcp_allowed),
         home=str(Path.home()),
+        session_spawn_limit=snapshot.session_spawn_limit,
+        session_message_limit=snapshot.session_message_limit,
+        session_ttl_s=snapshot.session_ttl_s,
     )
     return Runtime(snapshot=snapshot, pipeline=Pipeline(engine, limits, new_id=new_receipt_id))
 

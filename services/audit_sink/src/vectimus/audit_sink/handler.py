@@ -45,4 +45,5 @@ def event_record(
         decision=found.decision.decision,
         matched_policy_ids=tuple(found.decision.matched_policy_ids),
         degraded=found.degraded,
+        escalation_of=found.decision.escalation_of,
     )

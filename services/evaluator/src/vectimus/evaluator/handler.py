@@ -25,9 +25,12 @@ from vectimus.core.bus.messages import DecisionRecord, EvalReply, EvalRequest
 from vectimus.core.engine import Engine
 from vectimus.core.errors import VectimusError
 from vectimus.core.events import Decision, Event, Identity
+from vectimus.core.jsondecode import DECODE_ERRORS
 from vectimus.core.normalise import normalise
 from vectimus.core.pipeline import Limits, Pipeline
+from vectimus.core.receipts.ids import is_safe_receipt_id
 from vectimus.core.record import unparsed_event
+from vectimus.core.sessions import SessionCounts
 
 ENRICHMENT_KEY = "vectimus_enrichment"
 _CONTEXT_FACTS = ("repository", "branch", "hostname")
@@ -59,6 +62,13 @@ class Answer(NamedTuple):
     reply_to: str
     reply: EvalReply
     record: DecisionRecord
+
+
+def receipt_id_for(request: EvalRequest, entry_id: str) -> str:
+    """The gateway's receipt id for ``request`` when it set a sane one, else a stable one."""
+    if request.receipt_id and is_safe_receipt_id(request.receipt_id):
+        return request.receipt_id
+    return stable_receipt_id(request.request_id, entry_id)
 
 
 def stable_receipt_id(request_id: str, entry_id: str) -> str:
@@ -135,7 +145,7 @@ def _answer(
 
 def refusal(request: EvalRequest, entry_id: str, evaluation: Evaluation, message: str) -> Answer:
     """A deny for a request that could not be evaluated; the raw payload stands as the event."""
-    receipt_id = stable_receipt_id(request.request_id, entry_id)
+    receipt_id = receipt_id_for(request, entry_id)
     decision = evaluation.pipeline(receipt_id).refuse(message)
     facts = string_facts(request.enrichment)
     identity = Identity(principal=facts.get("principal", "unknown")[:_FACT_CAP])
@@ -144,18 +154,35 @@ def refusal(request: EvalRequest, entry_id: str, evaluation: Evaluation, message
     )
 
 
-def answer(request: EvalRequest, entry_id: str, evaluation: Evaluation) -> Answer:
-    """Decide ``request``. Never raises for a bad payload: that is a deny naming the problem."""
+def prepare(request: EvalRequest, entry_id: str, evaluation: Evaluation) -> Event | Answer:
+    """The event ``request`` asks about, or the deny for a payload that cannot be read."""
     try:
         payload = msgspec.json.decode(request.payload)
-    except msgspec.DecodeError as exc:
+    except DECODE_ERRORS as exc:
         return refusal(request, entry_id, evaluation, f"the hook payload is not valid JSON ({exc})")
     payload, embedded = split_enrichment(payload)
     facts = {**embedded, **string_facts(request.enrichment)}
     try:
-        event = enrich(normalise(request.source, payload), facts)
+        return enrich(normalise(request.source, payload), facts)
     except VectimusError as exc:
         return refusal(request, entry_id, evaluation, str(exc))
-    receipt_id = stable_receipt_id(request.request_id, entry_id)
-    decision = evaluation.pipeline(receipt_id).evaluate(event)
+
+
+def decide(
+    request: EvalRequest,
+    entry_id: str,
+    evaluation: Evaluation,
+    event: Event,
+    session: SessionCounts | None = None,
+) -> Answer:
+    """Evaluate a prepared ``event``, with its session's counts when they were taken."""
+    receipt_id = receipt_id_for(request, entry_id)
+    decision = evaluation.pipeline(receipt_id).evaluate(event, session=session)
     return _answer(request, evaluation, event, decision)
+
+
+def answer(request: EvalRequest, entry_id: str, evaluation: Evaluation) -> Answer:
+    """Decide ``request`` without session counts (a replay, a benchmark baseline). Never
+    raises for a bad payload: that is a deny naming the problem."""
+    found = prepare(request, entry_id, evaluation)
+    return found if isinstance(found, Answer) else decide(request, entry_id, evaluation, found)

@@ -1,16 +1,17 @@
 """The evaluator service: eval requests in (group "evaluators"), replies and decisions out.
 
-Per batch: decode the requests, decide them in a worker thread (Cedar holds the GIL, so the
-event loop keeps its heartbeats), XADD every reply and every decision in one round trip,
+Per batch: decode the requests, count their sessions and decide them
+(:mod:`vectimus.evaluator.batch`), XADD every reply and every decision in one round trip,
 then acknowledge. A request past its deadline is acknowledged unanswered: its gateway has
 stopped waiting and answered it in-process. The policy files are checked every few seconds
-and reloaded when they change; a reload that fails keeps the policies in force.
+(at once when another process announces a new set, and after a new bundle is fetched) and
+reloaded when they change; a reload that fails keeps the policies in force
+(:mod:`vectimus.core.bundles.follow`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 import msgspec
 
+from vectimus.core.bundles.follow import Follower, install_first
 from vectimus.core.bus import Bus, Delivery
 from vectimus.core.bus.messages import (
     DECISIONS_STREAM,
@@ -29,11 +31,16 @@ from vectimus.core.bus.messages import (
     encode,
     maxlen_for,
 )
+from vectimus.core.bus.redis import RedisBus
 from vectimus.core.bus.worker import Outcome, Worker, now_ms
 from vectimus.core.logs import bind_ids, get_logger, safe_error
 from vectimus.core.runtime import Runtime, server_environment, server_runtime
+from vectimus.core.sessions import SessionCounter
+from vectimus.core.sessions.memory import MemorySessionCounter
+from vectimus.core.sessions.redis import RedisSessionCounter
 from vectimus.core.snapshot import Snapshot, dependency
-from vectimus.evaluator.handler import Answer, Evaluation, answer, refusal
+from vectimus.evaluator.batch import answer_batch
+from vectimus.evaluator.handler import Answer, Evaluation, refusal
 from vectimus.evaluator.settings import EvaluatorSettings
 
 SERVICE = "evaluator"
@@ -50,6 +57,14 @@ def load_runtime(settings: EvaluatorSettings) -> Runtime:
 
     Raises VectimusError (PolicyLoadError, ConfigError) naming the file and problem."""
     return server_runtime(policy_environment(settings))
+
+
+async def first_runtime(settings: EvaluatorSettings) -> Runtime:
+    """The policies to start with. With ``[policies] bundle_url`` the bundle is fetched
+    first, so an evaluator on a fresh host starts on it. Raises like :func:`load_runtime`."""
+    if settings.poll_bundle:
+        await install_first(policy_environment(settings))
+    return await asyncio.to_thread(load_runtime, settings)
 
 
 def evaluation_of(runtime: Runtime, evaluator: str) -> Evaluation:
@@ -72,13 +87,18 @@ class EvaluatorService:
     stream = EVAL_STREAM
     group = EVALUATOR_GROUP
 
-    def __init__(self, bus: Bus, settings: EvaluatorSettings, runtime: Runtime) -> None:
+    def __init__(
+        self, bus: Bus, settings: EvaluatorSettings, runtime: Runtime, sessions: SessionCounter
+    ) -> None:
         self.bus = bus
         self.settings = settings
         self.runtime = runtime
+        self.sessions = sessions
         self.evaluation = evaluation_of(runtime, settings.consumer)
         self.expired = 0
         self.reload_error = ""
+        self.follower: Follower | None = None
+        self.loaded_at = now_ms()
 
     # --- the Service protocol --------------------------------------------------------------
 
@@ -105,7 +125,7 @@ class EvaluatorService:
             else:
                 requests.append((delivery.id, request))
         if requests:
-            answers = await asyncio.to_thread(self._answer_all, self.evaluation, requests)
+            answers = await answer_batch(self.evaluation, requests, self.sessions)
             await self._publish(answers)
             outcome.done.extend(entry_id for entry_id, _ in requests)
         return outcome
@@ -129,26 +149,14 @@ class EvaluatorService:
             "observe": snapshot.observe,
             "expired": self.expired,
             "reload_error": self.reload_error,
+            # The acknowledgement of a policy swap: which set, from where, since when.
+            "policy_source": snapshot.policy_source.origin or snapshot.policy_source.location,
+            "policy_signer": snapshot.policy_source.signer,
+            "policy_loaded_at_ms": self.loaded_at,
+            "bundle_error": self.follower.error if self.follower is not None else "",
         }
 
     # --- internals -------------------------------------------------------------------------
-
-    @staticmethod
-    def _answer_all(
-        evaluation: Evaluation, requests: list[tuple[str, EvalRequest]]
-    ) -> list[Answer]:
-        answers = []
-        for entry_id, request in requests:
-            try:
-                found = answer(request, entry_id, evaluation)
-            except Exception as exc:
-                with bind_ids(request_id=request.request_id):
-                    log.exception("evaluation failed: answered deny", error=safe_error(exc))
-                found = refusal(
-                    request, entry_id, evaluation, f"internal error: {type(exc).__name__}"
-                )
-            answers.append(found)
-        return answers
 
     async def _publish(self, answers: Sequence[Answer]) -> None:
         items: list[tuple[str, bytes, int | None]] = []
@@ -158,22 +166,28 @@ class EvaluatorService:
             items.append((DECISIONS_STREAM, encode(found.record), maxlen_for(DECISIONS_STREAM)))
         await self.bus.publish_batch(items)
 
-    async def watch_policies(self, stop: asyncio.Event) -> None:
-        """Reload the policies when a file they were built from changes."""
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.settings.reload_interval_s)
-            if stop.is_set() or not await asyncio.to_thread(_changed, self.runtime.snapshot):
-                continue
-            try:
-                runtime = await asyncio.to_thread(load_runtime, self.settings)
-            except Exception as exc:  # noqa: BLE001 - keep evaluating with what is loaded
-                self.reload_error = safe_error(exc)
-                log.error("policy reload failed: the loaded policies stay", error=self.reload_error)
-                continue
-            self.runtime, self.reload_error = runtime, ""
-            self.evaluation = evaluation_of(runtime, self.settings.consumer)
-            log.info("policies reloaded", policy_set_hash=runtime.snapshot.compiled.policy_set_hash)
+    async def reload_policies(self) -> bool:
+        """Reload the policies if a file they were built from changed; True when another
+        policy set is in force. The runtime is loaded and validated in a thread, then swapped
+        in by replacing one reference, which each batch reads once: a request sees the old
+        runtime or the new one, never parts of both."""
+        if not await asyncio.to_thread(_changed, self.runtime.snapshot):
+            return False
+        try:
+            runtime = await asyncio.to_thread(load_runtime, self.settings)
+        except Exception as exc:  # noqa: BLE001 - keep evaluating with what is loaded
+            self.reload_error = safe_error(exc)
+            log.error("policy reload failed: the loaded policies stay", error=self.reload_error)
+            return False
+        previous = self.runtime.snapshot.compiled.policy_set_hash
+        self.runtime, self.reload_error = runtime, ""
+        self.evaluation = evaluation_of(runtime, self.settings.consumer)
+        policy_set_hash = runtime.snapshot.compiled.policy_set_hash
+        log.info("policies reloaded", policy_set_hash=policy_set_hash)
+        if policy_set_hash == previous:
+            return False  # the same rules, another configuration (overrides, observe)
+        self.loaded_at = now_ms()
+        return True
 
 
 def _expired(request: EvalRequest) -> bool:
@@ -187,18 +201,44 @@ async def run(
     stop: asyncio.Event,
     *,
     runtime: Runtime | None = None,
+    sessions: SessionCounter | None = None,
 ) -> None:
     """Evaluate requests from ``bus`` until ``stop`` is set, then drain.
 
     ``runtime`` (the embedded server passes its own) skips loading the policies here;
-    otherwise they are loaded from ``settings`` and a failure raises before any work."""
+    otherwise they are loaded from ``settings`` and a failure raises before any work.
+    ``sessions`` (the embedded server shares the gateway's) counts the calls of each session;
+    by default they are counted in the Redis the bus runs on, else in this process."""
+    follower = Follower(
+        bus=bus,
+        service=SERVICE,
+        instance=settings.consumer,
+        kind="ack",
+        environ=policy_environment(settings),
+        poll=settings.poll_bundle,
+    )
     if runtime is None:
-        runtime = await asyncio.to_thread(load_runtime, settings)
-    service = EvaluatorService(bus, settings, runtime)
-    watcher = asyncio.create_task(service.watch_policies(stop), name="policy-watch")
+        runtime = await first_runtime(settings)
+    counter = sessions if sessions is not None else session_counter(bus)
+    service = EvaluatorService(bus, settings, runtime, counter)
+    service.follower = follower
+    policy_stop = asyncio.Event()
+    follower.start(
+        policy_stop,
+        interval_s=settings.reload_interval_s,
+        reload=service.reload_policies,
+        current=lambda: service.runtime,
+    )
     try:
         await Worker(bus, service, settings).run(stop)
     finally:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        policy_stop.set()  # the policy tasks end with the worker, also when it crashed
+        await follower.join()
+
+
+def session_counter(bus: Bus) -> SessionCounter:
+    """Where a server counts sessions: in Redis, shared by every evaluator and gateway, or in
+    this process when the bus is the in-process one (embedded mode)."""
+    if isinstance(bus, RedisBus):
+        return RedisSessionCounter(bus)
+    return MemorySessionCounter()

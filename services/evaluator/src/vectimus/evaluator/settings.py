@@ -17,6 +17,8 @@ class EvaluatorSettings(WorkerSettings):
     """Log decisions and always allow (VECTIMUS_OBSERVE)."""
     reload_interval_s: float = Field(default=5.0, gt=0)
     """How often the policy files are checked for changes."""
+    poll_bundle: bool = True
+    """Fetch ``[policies] bundle_url`` itself; off in embedded mode, where the gateway does."""
 
     ENVIRONMENT: ClassVar[dict[str, tuple[str, EnvParser]]] = {
         **WorkerSettings.ENVIRONMENT,

@@ -24,6 +24,8 @@ from litestar.exceptions import HTTPException
 
 from vectimus.gateway.core import GatewayCore, build_core
 from vectimus.gateway.errors import ApiError, handle_api_error, handle_http_exception
+from vectimus.gateway.routes.approvals import approve, show
+from vectimus.gateway.routes.dashboard import dashboard, dashboard_asset
 from vectimus.gateway.routes.evaluate import evaluate
 from vectimus.gateway.routes.events import events
 from vectimus.gateway.routes.health import health, healthz, ready
@@ -70,6 +72,7 @@ async def _stop_services(tasks: list[asyncio.Task[None]], stop: asyncio.Event) -
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     core: GatewayCore = app.state.core
     structlog.contextvars.bind_contextvars(component="gateway", gateway_id=core.gateway_id)
+    await core.follower.prime()  # with [policies] bundle_url: start on the newest bundle
     await asyncio.to_thread(core.policies.load)
     stop_services = asyncio.Event()
     stop_watch = asyncio.Event()
@@ -79,9 +82,13 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     ]
     core.router.start()
     core.publisher.start()
+    core.outbox.start()
     core.feed.start()
-    watch = asyncio.create_task(
-        core.policies.watch(stop_watch, core.settings.policy_reload_s), name="policy-watch"
+    core.follower.start(
+        stop_watch,
+        interval_s=core.settings.policy_reload_s,
+        reload=lambda: asyncio.to_thread(core.policies.load),
+        current=lambda: core.policies.runtime,
     )
     if service_tasks:
         await _wait_for_evaluator(core)
@@ -105,13 +112,15 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     finally:
         core.shutting_down = True  # /ready answers 503 from here on
         log.info("gateway stopping")
+        await core.escalations.close()  # before the outbox drains: settlements go in it
+        await core.outbox.stop()  # decision records kept while Redis was away: publish them
         await _stop_services(service_tasks, stop_services)
         stop_watch.set()
         await core.feed.stop()
         await core.publisher.stop()
         await core.router.stop()
         await core.monitor.stop()
-        await watch
+        await core.follower.join()
         with contextlib.suppress(Exception):
             await core.bus.close()
         log.info("gateway stopped")
@@ -142,7 +151,19 @@ def build_app(core: GatewayCore) -> Litestar:
         HTTPException: handle_http_exception,
     }
     return Litestar(
-        route_handlers=[evaluate, policies, health, healthz, ready, events, metrics],
+        route_handlers=[
+            evaluate,
+            policies,
+            health,
+            healthz,
+            ready,
+            events,
+            metrics,
+            dashboard,
+            dashboard_asset,
+            approve,
+            show,
+        ],
         state=State({"core": core}),
         lifespan=[lifespan],
         cors_config=cors,

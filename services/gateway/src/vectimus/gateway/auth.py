@@ -18,11 +18,19 @@ ANONYMOUS = "anonymous"
 class AuthResult:
     caller: str | None
     problem: str = ""  # "missing-api-key" | "bad-api-key" when caller is None
+    roles: frozenset[str] = frozenset()
 
 
 class ApiKeys:
-    def __init__(self, keys: Mapping[str, str]) -> None:
+    def __init__(
+        self, keys: Mapping[str, str], roles: Mapping[str, frozenset[str]] | None = None
+    ) -> None:
         self._keys = [(name, key.encode()) for name, key in keys.items()]
+        self._roles = dict(roles or {})
+
+    def with_role(self, role: str) -> list[str]:
+        """The names of the keys that have ``role``."""
+        return sorted(name for name, roles in self._roles.items() if role in roles)
 
     @property
     def enabled(self) -> bool:
@@ -44,4 +52,6 @@ class ApiKeys:
         for name, key in self._keys:
             if hmac.compare_digest(candidate, key) and found is None:
                 found = name
-        return AuthResult(found) if found is not None else AuthResult(None, "bad-api-key")
+        if found is None:
+            return AuthResult(None, "bad-api-key")
+        return AuthResult(found, roles=self._roles.get(found, frozenset()))

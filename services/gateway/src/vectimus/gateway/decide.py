@@ -8,14 +8,15 @@
    hook-shaped request, 503 otherwise). An allow is only ever the result of an evaluation.
    A refusal leaves a trail too: its DecisionRecord (the raw payload standing as the event,
    as the evaluator does for a payload it cannot parse) goes to the signer and the sink.
-   When even that cannot be published (the bus is down), the log and the answer say so.
+   A record the bus cannot take (Redis down or stalled) waits in the outbox and is published
+   when the bus is back; the answer says its trail is late.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import msgspec
@@ -33,14 +34,16 @@ from vectimus.core.events import Decision, Event, Identity
 from vectimus.core.receipts.ids import new_receipt_id
 from vectimus.core.record import unparsed_event
 from vectimus.core.runtime import Runtime
+from vectimus.gateway.ids import new_request_id
 from vectimus.gateway.monitor import Monitor
+from vectimus.gateway.outbox import TrailOutbox
 from vectimus.gateway.policies import PolicyState
 from vectimus.gateway.replies import BusUnavailableError, ReplyRouter, RequestPublisher
 
 log = structlog.get_logger("vectimus.gateway.decide")
 
 # (runtime, request) -> (the event evaluated, its decision): the evaluator service's own code.
-LocalEvaluate = Callable[[Runtime, EvalRequest], tuple[Event, Decision]]
+LocalEvaluate = Callable[[Runtime, EvalRequest], Awaitable[tuple[Event, Decision]]]
 
 _TRAIL_TIMEOUT_S = 2.0
 _FACT_CAP = 1024
@@ -51,6 +54,7 @@ class Outcome:
     decision: Decision
     path: str  # "evaluator" | "degraded" | "refused"
     failure: str = ""  # why nothing could evaluate it (path == "refused")
+    policy_set_hash: str = ""  # the one policy set that decided ("" when none did)
 
     @property
     def degraded(self) -> bool:
@@ -78,11 +82,13 @@ class Decider:
         router: ReplyRouter,
         publisher: RequestPublisher,
         monitor: Monitor,
+        outbox: TrailOutbox,
         local: LocalEvaluate,
         deadline_ms: int,
         fallback: bool,
     ) -> None:
         self.bus = bus
+        self.outbox = outbox
         self.policies = policies
         self.router = router
         self.publisher = publisher
@@ -101,6 +107,10 @@ class Decider:
         enrichment: dict[str, str],
         caller: str,
     ) -> Outcome:
+        if self.router.waiting_for(request_id):
+            # Replies are matched by request id: a caller's X-Request-ID reused while the
+            # first request waits must not take the first one's answer.
+            request_id = f"{request_id[:32]}.{new_request_id()}"
         request = EvalRequest(
             request_id=request_id,
             reply_to=self.router.stream,
@@ -109,6 +119,9 @@ class Decider:
             caller=caller,
             enrichment=enrichment,
             deadline_ms=int(time.time() * 1000) + self.deadline_ms,
+            # One receipt id whoever decides: if the request reached an evaluator after all
+            # and it decides too, the signer and the sink record the decision once.
+            receipt_id=new_receipt_id(),
         )
         if await self.monitor.evaluator_alive_now() is False:
             why = "no evaluator is alive"
@@ -124,7 +137,7 @@ class Decider:
                 self.router.forget(request_id)
                 why = f"the bus is unavailable ({exc})"
             else:
-                return Outcome(reply.decision, "evaluator")
+                return Outcome(reply.decision, "evaluator", policy_set_hash=reply.policy_set_hash)
         return await self._degraded(request, why)
 
     async def _degraded(self, request: EvalRequest, why: str) -> Outcome:
@@ -135,7 +148,7 @@ class Decider:
             failure = f"{why}, and the gateway has no policies loaded ({self.policies.error})"
         else:
             try:
-                event, decision = self.local(runtime, request)
+                event, decision = await self.local(runtime, request)
             except Exception as exc:
                 failure = f"{why}, and in-process evaluation failed: {type(exc).__name__}"
                 log.exception("in-process evaluation crashed")
@@ -143,7 +156,8 @@ class Decider:
                 self.monitor.mark_degraded()
                 log.warning("evaluated in-process (degraded)", why=why)
                 decision = await self._publish_trail(request, event, decision, runtime)
-                return Outcome(decision, "degraded")
+                policy_set_hash = runtime.snapshot.compiled.policy_set_hash
+                return Outcome(decision, "degraded", policy_set_hash=policy_set_hash)
         log.error("call could not be evaluated", why=failure)
         return await self.refuse(
             request_id=request.request_id,
@@ -187,8 +201,9 @@ class Decider:
     ) -> Decision:
         """Publish the decision for signing and audit; the decision as answered.
 
-        When the bus refuses it, the decision is still the answer, and its reason says that
-        this call left no receipt or audit record."""
+        When the bus refuses it (or records already wait for the bus), the record goes to the
+        outbox, which publishes it once the bus is back; the decision is still the answer,
+        and its reason says that its receipt and audit record are not there yet."""
         compiled = runtime.snapshot.compiled if runtime is not None else None
         record = DecisionRecord(
             request_id=request.request_id,
@@ -199,23 +214,29 @@ class Decider:
             pack_versions=dict(compiled.packs) if compiled is not None else {},
             degraded=True,
         )
-        try:
-            async with asyncio.timeout(_TRAIL_TIMEOUT_S):
-                await self.bus.publish(
-                    DECISIONS_STREAM, encode(record), maxlen=maxlen_for(DECISIONS_STREAM)
-                )
-        except Exception as exc:  # noqa: BLE001 - the answer stands; the lost trail is reported
-            error = repr(exc) if str(exc) else type(exc).__name__
-            log.error(
-                "could not publish a decision for signing and audit: it has no receipt "
-                "or audit record",
-                receipt_id=decision.receipt_id,
-                decision=decision.decision,
-                error=error,
-            )
-            return msgspec.structs.replace(
-                decision,
-                reason=f"{decision.reason} This decision was not recorded (no receipt, no "
-                f"audit record): the bus is unavailable ({error}).",
-            )
-        return decision
+        payload = encode(record)
+        if self.outbox.waiting:  # the bus is known to be down: keep the order, skip the wait
+            error = "records are waiting for it"
+        else:
+            try:
+                async with asyncio.timeout(_TRAIL_TIMEOUT_S):
+                    await self.bus.publish(
+                        DECISIONS_STREAM, payload, maxlen=maxlen_for(DECISIONS_STREAM)
+                    )
+            except Exception as exc:  # noqa: BLE001 - the answer stands; the trail waits
+                error = repr(exc) if str(exc) else type(exc).__name__
+            else:
+                return decision
+        self.outbox.put(decision.receipt_id, payload)
+        log.warning(
+            "the bus did not take a decision record: it waits in the outbox",
+            receipt_id=decision.receipt_id,
+            decision=decision.decision,
+            error=error,
+        )
+        return msgspec.structs.replace(
+            decision,
+            reason=f"{decision.reason} This decision is not recorded yet (no receipt, no "
+            f"audit record): the bus is unavailable ({error}); the gateway publishes it when "
+            "the bus is back.",
+        )

@@ -1,14 +1,16 @@
 """The gateway's own copy of the policies: for degraded evaluation, /policies and /ready.
 
-A load that fails leaves the gateway up but not ready (/ready answers 503 with the error),
-and the files are checked again every few seconds, so fixing a policy file, or adding one,
-takes effect without a restart. The pipeline never reads files named by a remote payload:
-script content reaches a server only as client enrichment.
+A first load that fails leaves the gateway up but not ready (/ready answers 503 with the
+error); a reload that fails keeps the set in force (/health says degraded, and why). The
+files are checked again every few seconds by :class:`vectimus.core.bundles.follow.Follower`,
+so fixing a policy file, adding one, or installing a bundle takes effect without a restart.
+A new runtime replaces the old by one assignment, read once per request. The pipeline never
+reads files named by a remote payload: script content reaches a server only as client
+enrichment.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from collections.abc import Mapping
@@ -101,11 +103,3 @@ class PolicyState:
         except Exception as exc:  # noqa: BLE001 - a crashing canary is the answer
             return f"canary evaluation crashed: {type(exc).__name__}: {exc}"
         return f"canary evaluation failed: {verdict.error}" if verdict.error else ""
-
-    async def watch(self, stop: asyncio.Event, interval_s: float) -> None:
-        """Re-check the policy files until ``stop`` is set."""
-        while not stop.is_set():
-            try:
-                await asyncio.wait_for(stop.wait(), interval_s)
-            except TimeoutError:
-                await asyncio.to_thread(self.load)

@@ -25,6 +25,13 @@ MIB = 1024 * 1024
 LOCAL_CONFIG = "vectimus.toml"
 
 
+# What a key may do beyond evaluating and watching: "approver" decides held escalations
+# (POST /approvals/{id}). No key has a role unless it is given one, so a hook's own key can
+# never approve the calls it escalated.
+Role = Literal["approver"]
+ROLES: tuple[Role, ...] = ("approver",)
+
+
 class ApiKey(BaseModel):
     """A named key: the name (never the key) is what audit records and events attribute."""
 
@@ -32,6 +39,7 @@ class ApiKey(BaseModel):
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
     key: SecretStr = Field(min_length=1)
+    roles: tuple[Role, ...] = ()
 
 
 class ServerSettings(BaseModel):
@@ -65,6 +73,10 @@ class ServerSettings(BaseModel):
     def keys(self) -> dict[str, str]:
         """Key name -> key value."""
         return {k.name: k.key.get_secret_value() for k in self.api_keys}
+
+    def roles(self) -> dict[str, frozenset[str]]:
+        """Key name -> the roles it has (keys without roles are left out)."""
+        return {k.name: frozenset(k.roles) for k in self.api_keys if k.roles}
 
 
 def _env_bool(name: str, value: str) -> bool:
@@ -103,17 +115,28 @@ ENVIRONMENT = {
 }
 
 
-def env_api_keys(environ: Mapping[str, str]) -> list[dict[str, str]]:
-    """VECTIMUS_API_KEYS (``name:key,...``) then VECTIMUS_API_KEY (named ``default``)."""
-    keys: list[dict[str, str]] = []
+def _key_roles(rest: str) -> tuple[str, list[str]]:
+    """``key`` or ``key:role+role`` (the key itself may hold colons): the key and its roles."""
+    key, sep, tail = rest.rpartition(":")
+    roles = [role.strip() for role in tail.split("+")]
+    if sep and key.strip() and all(role in ROLES for role in roles):
+        return key, roles
+    return rest, []
+
+
+def env_api_keys(environ: Mapping[str, str]) -> list[dict[str, Any]]:
+    """VECTIMUS_API_KEYS (``name:key,...``, or ``name:key:approver`` for a key with the
+    approver role) then VECTIMUS_API_KEY (named ``default``, no role)."""
+    keys: list[dict[str, Any]] = []
     for item in _env_list("VECTIMUS_API_KEYS", environ.get("VECTIMUS_API_KEYS", "")):
-        name, sep, key = item.partition(":")
+        name, sep, rest = item.partition(":")
+        key, roles = _key_roles(rest)
         if not sep or not name.strip() or not key.strip():
             raise ConfigError(
-                "VECTIMUS_API_KEYS: each entry must be name:key",
+                "VECTIMUS_API_KEYS: each entry must be name:key or name:key:approver",
                 hint=f"entry {item.split(':')[0]!r}... has no name or no key",
             )
-        keys.append({"name": name.strip(), "key": key.strip()})
+        keys.append({"name": name.strip(), "key": key.strip(), "roles": roles})
     single = environ.get("VECTIMUS_API_KEY", "").strip()
     if single:
         keys.append({"name": "default", "key": single})

@@ -27,6 +27,7 @@ log = structlog.get_logger("vectimus.gateway.sse")
 
 _READ_COUNT = 500
 _READ_BLOCK_MS = 1000
+_FEED_GATHER_S = 0.01
 _CATCH_UP_PAGE = 200
 _MAX_BACKOFF_S = 2.0
 
@@ -52,23 +53,47 @@ class FeedEntry:
     decision: str
     source: str
     data: str
+    rules: tuple[str, ...] = ()
+    principal: str = ""
+    caller: str = ""
 
 
 @dataclass(frozen=True)
 class EventFilter:
+    """Which events a client asked for: each given dimension must match one of its values.
+
+    ``rules`` matches when any matched rule is one of them; ``principals`` matches the
+    event's principal or its caller (the API key's name), since a dashboard user knows a
+    caller by either."""
+
     decisions: Collection[str] = ()
     sources: Collection[str] = ()
+    rules: Collection[str] = ()
+    principals: Collection[str] = ()
 
     @classmethod
-    def parse(cls, decision: str | None, source: str | None) -> EventFilter:
+    def parse(
+        cls,
+        decision: str | None,
+        source: str | None,
+        rule: str | None = None,
+        principal: str | None = None,
+    ) -> EventFilter:
         def split(value: str | None) -> frozenset[str]:
             return frozenset(v.strip() for v in (value or "").split(",") if v.strip())
 
-        return cls(split(decision), split(source))
+        return cls(split(decision), split(source), split(rule), split(principal))
 
     def __call__(self, entry: FeedEntry) -> bool:
-        return (not self.decisions or entry.decision in self.decisions) and (
-            not self.sources or entry.source in self.sources
+        return (
+            (not self.decisions or entry.decision in self.decisions)
+            and (not self.sources or entry.source in self.sources)
+            and (not self.rules or any(rule in self.rules for rule in entry.rules))
+            and (
+                not self.principals
+                or entry.principal in self.principals
+                or entry.caller in self.principals
+            )
         )
 
 
@@ -79,7 +104,17 @@ def _entry(seq: int, stream_id: str, payload: bytes) -> FeedEntry | None:
         log.error("malformed entry on the events stream", id=stream_id, error=str(exc))
         return None
     data = msgspec.json.encode(record).decode()
-    return FeedEntry(seq, stream_id, stream_key(stream_id), record.decision, record.source, data)
+    return FeedEntry(
+        seq,
+        stream_id,
+        stream_key(stream_id),
+        record.decision,
+        record.source,
+        data,
+        tuple(record.matched_policy_ids),
+        record.principal,
+        record.caller,
+    )
 
 
 class EventFeed:
@@ -139,6 +174,10 @@ class EventFeed:
                     self._ring.append(entry)
             if deliveries:
                 self._notify()
+            if 0 < len(deliveries) < _READ_COUNT:
+                # Let events gather: under load one read then takes tens of events, not
+                # one or two, for a few milliseconds of dashboard latency.
+                await asyncio.sleep(_FEED_GATHER_S)
 
     # -- one client -------------------------------------------------------------------------
 

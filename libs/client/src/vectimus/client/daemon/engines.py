@@ -95,6 +95,7 @@ class Engines:
                 "rules": len(entry.snapshot.compiled.rules),
                 "packs": dict(entry.snapshot.compiled.packs),
                 "policy_set_hash": entry.snapshot.compiled.policy_set_hash,
+                "policy_source": entry.snapshot.policy_source.describe(),
                 "observe": entry.snapshot.observe,
             }
             for entry in entries

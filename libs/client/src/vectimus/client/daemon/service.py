@@ -25,6 +25,7 @@ from vectimus.client.daemon.engines import Engines
 from vectimus.client.daemon.trail import Trail
 from vectimus.core.errors import VectimusError
 from vectimus.core.events import SOURCES
+from vectimus.core.sessions.memory import MemorySessionCounter
 
 log = logging.getLogger("vectimus.daemon")
 VERSION = "1"
@@ -53,6 +54,8 @@ class Service:
         self.disables = TemporaryDisables()
         self.engines = Engines(self.disables)
         self.trail = Trail()
+        # Per-session counts live as long as the daemon; a restart starts them again.
+        self.sessions = MemorySessionCounter()
         self.started = time.time()
         self.requests = 0
         self.stop_requested = threading.Event()
@@ -87,7 +90,11 @@ class Service:
             return _refused("this daemon serves another VECTIMUS_HOME")
         cwd = Path(os.fsdecode(cwd_b))
         outcome, answer, status = answer_payload(
-            source, raw, cwd=cwd, runtime_for=lambda at: self.engines.runtime_for(at, environ)
+            source,
+            raw,
+            cwd=cwd,
+            runtime_for=lambda at: self.engines.runtime_for(at, environ),
+            sessions=self.sessions,
         )
         self.trail.submit(source, raw, outcome)
         stderr = "".join(f"{line}\n" for line in outcome.warnings).encode()

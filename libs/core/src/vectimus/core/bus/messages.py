@@ -6,6 +6,7 @@
     signer ──ReceiptRecord──► vectimus:receipts ──► audit-sink (group "audit")
     audit-sink ──EventRecord──► vectimus:events ──► every gateway's SSE /events (no group)
     any worker ──DeadLetter──► vectimus:dead  (entries that could not be handled)
+    gateway, evaluators ──PolicyNotice──► vectimus:policy ──► every gateway and evaluator
 
 docs/streams.md documents trimming bounds and delivery guarantees.
 """
@@ -25,6 +26,7 @@ RECEIPTS_STREAM = "vectimus:receipts"
 EVENTS_STREAM = "vectimus:events"
 REPLY_STREAM_PREFIX = "vectimus:reply:"
 DEAD_STREAM = "vectimus:dead"
+POLICY_STREAM = "vectimus:policy"
 HEARTBEAT_PREFIX = "vectimus:alive:"
 
 EVALUATOR_GROUP = "evaluators"
@@ -41,6 +43,7 @@ STREAM_MAXLEN: dict[str, int] = {
     RECEIPTS_STREAM: 1_000_000,
     EVENTS_STREAM: 100_000,
     DEAD_STREAM: 100_000,
+    POLICY_STREAM: 1_000,
 }
 REPLY_STREAM_MAXLEN = 10_000
 
@@ -64,6 +67,10 @@ class EvalRequest(msgspec.Struct, frozen=True, kw_only=True):
     # Facts the client shim adds (repository, branch, script content): evaluated like any input.
     enrichment: dict[str, str] = msgspec.field(default_factory=dict)
     deadline_ms: int = 0
+    # Fixed by the gateway, so that an evaluator's decision and the gateway's own in-process
+    # one (after the deadline) are one receipt, signed and audited once. Empty: the
+    # evaluator derives one from the request and entry ids.
+    receipt_id: str = ""
 
 
 class EvalReply(msgspec.Struct, frozen=True, kw_only=True):
@@ -114,6 +121,24 @@ class EventRecord(msgspec.Struct, frozen=True, kw_only=True):
     decision: str
     matched_policy_ids: tuple[str, ...] = ()
     degraded: bool = False
+    # An approval's or timeout's event: the receipt id of the escalation it settles.
+    escalation_of: str = ""
+
+
+class PolicyNotice(msgspec.Struct, frozen=True, kw_only=True):
+    """A policy set went into force in one process: a gateway's is the version the others
+    move to, an evaluator's the acknowledgement of its swap (docs/bundles.md)."""
+
+    v: int = 1
+    kind: str
+    """``version`` (a gateway) or ``ack`` (an evaluator)."""
+    policy_set_hash: str
+    source: str = ""
+    """The bundle's origin, or the policy directory."""
+    signer: str = ""
+    service: str
+    instance: str
+    at_ms: int
 
 
 class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):

@@ -13,8 +13,10 @@ within ``socket_timeout`` and a live one never times out a read.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from vectimus.core.bus.contract import BusError, BusUnavailable, Delivery, NoGroupError
@@ -28,6 +30,20 @@ _UNAVAILABLE = ("LOADING", "MASTERDOWN", "BUSY ", "TRYAGAIN", "CLUSTERDOWN")
 
 class RedisCommandError(BusError):
     """Redis refused a command (out of memory, read-only replica, wrong type...)."""
+
+
+@dataclass(frozen=True)
+class Script:
+    """A Lua script, called by its SHA-1 (EVALSHA) and sent whole only when Redis lacks it."""
+
+    source: str
+    sha: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha", hashlib.sha1(self.source.encode()).hexdigest())  # noqa: S324 - Redis names scripts by SHA-1
+
+    def call(self, keys: Sequence[str], args: Sequence[Any]) -> Command:
+        return ("EVALSHA", self.sha, len(keys), *keys, *args)
 
 
 def _text(value: Any) -> str:
@@ -88,6 +104,29 @@ class RedisBus:
         error). For the services' own keys (counters, approvals) beside the streams."""
         try:
             replies = await self.pool.execute(commands)
+        except (ConnectionError, OSError, TimeoutError) as exc:
+            raise BusUnavailable(f"redis unavailable: {type(exc).__name__}: {exc}") from exc
+        return [_checked(reply) for reply in replies]
+
+    async def run_scripts(
+        self, calls: Sequence[tuple[Script, Sequence[str], Sequence[Any]]]
+    ) -> list[Any]:
+        """Run ``(script, keys, args)`` calls in one round trip (two the first time a server
+        sees a script, or after it restarted); their replies, each checked."""
+        commands = [script.call(keys, args) for script, keys, args in calls]
+        try:
+            replies = await self.pool.execute(commands)
+            missing = [
+                i
+                for i, reply in enumerate(replies)
+                if isinstance(reply, ReplyError) and str(reply).startswith("NOSCRIPT")
+            ]
+            if missing:
+                again = await self.pool.execute(
+                    [("EVAL", calls[i][0].source, *commands[i][2:]) for i in missing]
+                )
+                for i, reply in zip(missing, again, strict=True):
+                    replies[i] = reply
         except (ConnectionError, OSError, TimeoutError) as exc:
             raise BusUnavailable(f"redis unavailable: {type(exc).__name__}: {exc}") from exc
         return [_checked(reply) for reply in replies]

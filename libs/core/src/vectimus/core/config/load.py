@@ -43,6 +43,10 @@ def read_toml(path: Path) -> dict[str, Any]:
         return {}
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: not UTF-8 text ({exc.reason})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
 
@@ -109,6 +113,20 @@ ENVIRONMENT = {
     "VECTIMUS_AUDIT_DIR": ("audit", "log_dir", lambda _n, v: v),
     "VECTIMUS_PRINCIPAL": ("identity", "principal", lambda _n, v: v),
     "VECTIMUS_SERVER_URL": ("server", "url", lambda _n, v: v),
+    "VECTIMUS_TRUSTED_KEYS": ("policies", "trusted_keys", _env_list),
+    "VECTIMUS_BUNDLE_URL": ("policies", "bundle_url", lambda _n, v: v),
+    "VECTIMUS_BUNDLE_POLL_S": ("policies", "bundle_poll_s", lambda _n, v: v),
+    "VECTIMUS_SESSION_SPAWN_LIMIT": ("limits", "session_spawn_limit", _env_int),
+    "VECTIMUS_SESSION_MESSAGE_LIMIT": ("limits", "session_message_limit", _env_int),
+    "VECTIMUS_SESSION_TTL_SECONDS": ("limits", "session_ttl_seconds", _env_int),
+    "VECTIMUS_ESCALATION_MODE": ("escalation", "mode", lambda _n, v: v),
+    "VECTIMUS_ESCALATION_TIMEOUT_SECONDS": ("escalation", "timeout_seconds", lambda _n, v: v),
+    "VECTIMUS_ESCALATION_PUBLIC_URL": ("escalation", "public_url", lambda _n, v: v),
+    "VECTIMUS_APPROVAL_WEBHOOK_URL": ("escalation.webhook", "url", lambda _n, v: v),
+    "VECTIMUS_APPROVAL_WEBHOOK_SECRET": ("escalation.webhook", "secret", lambda _n, v: v),
+    "VECTIMUS_SLACK_WEBHOOK_URL": ("escalation.slack", "webhook_url", lambda _n, v: v),
+    "VECTIMUS_PAGERDUTY_ROUTING_KEY": ("escalation.pagerduty", "routing_key", lambda _n, v: v),
+    "VECTIMUS_PAGERDUTY_URL": ("escalation.pagerduty", "url", lambda _n, v: v),
 }
 
 
@@ -117,10 +135,10 @@ def apply_environment(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[s
         if name not in environ:
             continue
         value = parse(name, environ[name])
-        if section:
-            raw.setdefault(section, {})[key] = value
-        else:
-            raw[key] = value
+        table = raw
+        for part in section.split(".") if section else ():
+            table = table.setdefault(part, {})  # a dotted section is a nested table
+        table[key] = value
     return raw
 
 

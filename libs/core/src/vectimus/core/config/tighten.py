@@ -10,16 +10,33 @@ from __future__ import annotations
 
 from typing import Any
 
+from vectimus.core.config.models import LimitSettings
+
 _LEVELS = {"observe": 1, "escalate": 2, "deny": 3}
+LIMIT_DEFAULTS: dict[str, Any] = LimitSettings().model_dump()
 # Sections no project config may set, not even a trusted one: [server] names the gateway that
 # decides, so a project setting it could send its own calls to a gateway that allows all.
 USER_ONLY = {"server": "a project config cannot set the server URL (it would redirect governance)"}
 
 
+# Keys no project config may set, not even a trusted one: they decide which policy bundles
+# are accepted and where they come from, so a repository setting them could install its own.
+USER_ONLY_KEYS = {
+    ("policies", "trusted_keys"): "a project config cannot choose whose policy bundles are trusted",
+    ("policies", "bundle_url"): "a project config cannot choose where policy bundles come from",
+    ("policies", "bundle_poll_s"): "a project config cannot set how policy bundles are fetched",
+}
+
+
 def drop_user_only(project: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """``project`` without the user-only sections, and what was refused."""
+    """``project`` without the user-only sections and keys, and what was refused."""
     kept = {key: value for key, value in project.items() if key not in USER_ONLY}
     refused = [f"[{key}]: {USER_ONLY[key]}" for key in project if key in USER_ONLY]
+    for (section, key), why in USER_ONLY_KEYS.items():
+        table = kept.get(section)
+        if isinstance(table, dict) and key in table:
+            kept[section] = {k: v for k, v in table.items() if k != key}
+            refused.append(f"{section}.{key}: {why}")
     return kept, refused
 
 
@@ -91,14 +108,22 @@ def _mcp(merged: dict[str, Any], value: dict[str, Any], refused: list[str]) -> N
 
 def _limits(merged: dict[str, Any], value: dict[str, Any], refused: list[str]) -> None:
     limits = merged.setdefault("limits", {})
-    # Inspecting more lines is stricter; a lower turn threshold is stricter.
-    stricter_when = {"content_inspection_max_lines": max, "excessive_turns_threshold": min}
+    # Inspecting more lines is stricter; a lower turn threshold or session limit is stricter;
+    # keeping a session's counts longer is stricter.
+    stricter_when = {
+        "content_inspection_max_lines": max,
+        "excessive_turns_threshold": min,
+        "session_spawn_limit": min,
+        "session_message_limit": min,
+        "session_ttl_seconds": max,
+    }
     for key, raw in value.items():
         pick = stricter_when.get(key)
         if pick is None or not isinstance(raw, int) or isinstance(raw, bool):
             refused.append(f"limits.{key}: not a limit a project config may set")
             continue
-        current = limits.get(key)
+        # Compared with the default where the user set nothing: a project may not loosen that.
+        current = limits.get(key, LIMIT_DEFAULTS.get(key))
         limits[key] = raw if current is None else pick(current, raw)
         if limits[key] != raw:
             refused.append(f"limits.{key}: {raw} would loosen the user's {current}")
@@ -111,7 +136,8 @@ def _policies(merged: dict[str, Any], value: dict[str, Any], refused: list[str])
             policies = merged.setdefault("policies", {})
             policies["extra_dirs"] = [*policies.get("extra_dirs", []), *raw]
         else:
-            refused.append(f"policies.{key}: a project config can only add extra_dirs")
+            why = USER_ONLY_KEYS.get(("policies", key), "a project config can only add extra_dirs")
+            refused.append(f"policies.{key}: {why}")
 
 
 def stricter_level(current: str, proposed: str) -> bool:

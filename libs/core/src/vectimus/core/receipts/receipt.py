@@ -25,6 +25,7 @@ import msgspec
 
 from vectimus.core.errors import VectimusError
 from vectimus.core.events import Decision, DecisionKind, Event
+from vectimus.core.jsondecode import DECODE_ERRORS
 from vectimus.core.receipts.ids import is_safe_receipt_id
 from vectimus.core.receipts.jcs import canonical_sha256, canonicalize, sha256_hex
 from vectimus.core.receipts.keys import KEY_ID_PATTERN, KeyFileError, Keyring, SigningKey
@@ -51,9 +52,11 @@ class ReceiptFormatError(ReceiptError):
     code = "bad-receipt"
 
 
-class Receipt(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """One signed decision. Every field is required; unknown members are rejected, so nothing
-    can be added to a receipt file without failing verification."""
+class Receipt(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True
+):
+    """One signed decision. Every field is required but ``escalation_of``; unknown members
+    are rejected, so nothing can be added to a receipt file without failing verification."""
 
     v: int
     receipt_id: str
@@ -74,6 +77,9 @@ class Receipt(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     prev_receipt_hash: str
     signature: str
     """Base64 (standard alphabet, padded) of the 64-byte Ed25519 signature."""
+    escalation_of: str = ""
+    """On the receipt of an approval or a timeout: the receipt id of the escalated decision
+    it settles. Absent (not empty) from every other receipt, so their bytes are unchanged."""
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -147,6 +153,7 @@ def build_receipt(
         key_id=key_id,
         prev_receipt_hash=prev_receipt_hash,
         signature="",
+        escalation_of=decision.escalation_of,
     )
 
 
@@ -204,6 +211,8 @@ def shape_problems(receipt: Receipt) -> list[str]:
         problems.append("evaluation_time_ms is not a finite number")
     if decode_signature(receipt.signature) is None:
         problems.append("signature is not base64 of 64 bytes")
+    if receipt.escalation_of and not is_safe_receipt_id(receipt.escalation_of):
+        problems.append(f"escalation_of {receipt.escalation_of!r} is malformed")
     return problems
 
 
@@ -254,7 +263,7 @@ def decode_receipt(data: bytes | str, *, origin: str = "input") -> Receipt:
         return msgspec.json.decode(data, type=Receipt)
     except msgspec.ValidationError as exc:
         raise ReceiptFormatError(f"{origin}: not a receipt: {exc}") from None
-    except msgspec.DecodeError as exc:
+    except DECODE_ERRORS as exc:
         raise ReceiptFormatError(f"{origin}: not valid JSON: {exc}") from None
 
 

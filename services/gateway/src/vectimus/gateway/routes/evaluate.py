@@ -24,6 +24,7 @@ from litestar import Request, Response, post
 from msgspec import UNSET, UnsetType
 
 from vectimus.core.events import Decision
+from vectimus.core.jsondecode import DECODE_ERRORS
 from vectimus.core.logs import bind_ids
 from vectimus.core.normalise.registry import NORMALISERS
 from vectimus.core.protocol import render
@@ -47,6 +48,9 @@ class Answer(msgspec.Struct):
     receipt_id: str
     evaluation_time_ms: float
     degraded: bool
+    policy_set_hash: str
+    # The escalated receipt an approval or timeout settled (absent on every other answer).
+    escalation_of: str | UnsetType = UNSET
     hookSpecificOutput: dict[str, Any] | UnsetType = UNSET  # noqa: N815 - Claude Code's name
 
 
@@ -91,7 +95,7 @@ def _payload(body: bytes) -> dict[str, Any]:
         raise ApiError(400, "bad-json", "the request body is empty; expected a hook payload")
     try:
         payload = msgspec.json.decode(body)
-    except msgspec.DecodeError as exc:
+    except DECODE_ERRORS as exc:
         raise ApiError(400, "bad-json", f"the request body is not valid JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise ApiError(
@@ -177,6 +181,16 @@ async def evaluate(request: Request[Any, Any, Any]) -> Response[bytes]:
                 matched=decision.matched_policy_ids,
             )
             decision = _observed(decision)
+        elif decision.decision == "escalate" and core.escalations.holds:
+            # [escalation] mode = "approval": the answer waits for an approver, or the timeout.
+            decision = await core.escalations.hold(
+                decision,
+                request_id=request_id,
+                source=source,
+                payload=forwarded,
+                enrichment=enrichment,
+                caller=caller,
+            )
         elapsed = time.perf_counter() - started
         core.metrics.decision(
             decision=decision.decision,
@@ -185,8 +199,10 @@ async def evaluate(request: Request[Any, Any, Any]) -> Response[bytes]:
             seconds=elapsed,
             path=outcome.path,
         )
-        # Every decision is in the audit trail already; the log names the ones to look at.
-        notable = decision.decision != "allow" or outcome.path != "evaluator" or decision.observed
+        # Every decision is in the audit trail, on /events and in /metrics already; the log
+        # names the calls that did not take the normal path. (A JSON line per deny was a
+        # quarter of this route's CPU.)
+        notable = outcome.path != "evaluator" or decision.observed
         (log.info if notable else log.debug)(
             "decision",
             receipt_id=decision.receipt_id,
@@ -205,7 +221,10 @@ async def evaluate(request: Request[Any, Any, Any]) -> Response[bytes]:
         receipt_id=decision.receipt_id,
         evaluation_time_ms=decision.evaluation_time_ms,
         degraded=outcome.degraded,
+        policy_set_hash=outcome.policy_set_hash,
     )
+    if decision.escalation_of:
+        answer.escalation_of = decision.escalation_of
     if hook_event is not None:
         rendered, _ = render(
             "claude-code", decision, explicit_allow=True, hook_event_name=hook_event

@@ -16,6 +16,7 @@ from litestar import Request, Response, get
 
 from vectimus.gateway.errors import JSON
 from vectimus.gateway.monitor import SERVICES, probe
+from vectimus.gateway.policy_health import policy_report
 from vectimus.gateway.routes.common import core_of
 
 
@@ -36,7 +37,17 @@ def _json(body: dict[str, Any], status: int = 200) -> Response[bytes]:
     )
 
 
-_BEAT_KEYS = ("host", "pid", "started_at", "beat_at_ms", "policy_set_hash", "handled", "failed")
+_BEAT_KEYS = (
+    "host",
+    "pid",
+    "started_at",
+    "beat_at_ms",
+    "policy_set_hash",
+    "policy_source",
+    "policy_loaded_at_ms",
+    "handled",
+    "failed",
+)
 
 
 def _beat(info: dict[str, Any]) -> dict[str, Any]:
@@ -85,10 +96,20 @@ async def health(request: Request[Any, Any, Any]) -> Response[bytes]:
         }
         for name in names
     }
-    degraded = (
-        core.monitor.recently_degraded or not liveness.bus_ok or not (liveness.alive("evaluator"))
-    )
     policies = core.policies
+    policy, policy_problems = policy_report(
+        policies.runtime,
+        loaded_at=policies.loaded_at,
+        load_error=policies.error,
+        bundle_error=core.follower.error,
+        liveness=liveness,
+    )
+    degraded = (
+        core.monitor.recently_degraded
+        or not liveness.bus_ok
+        or not (liveness.alive("evaluator"))
+        or bool(policy_problems)
+    )
     if core.shutting_down:
         status = "shutting-down"
     elif policies.runtime is None or not liveness.bus_ok:
@@ -103,6 +124,7 @@ async def health(request: Request[Any, Any, Any]) -> Response[bytes]:
         "rule_count": policies.rule_count,
         "policy_set_hash": policies.policy_set_hash,
         "policy_error": policies.error,
+        "policies": policy,
         "uptime_s": round(time.time() - core.metrics.started, 3),
         "redis": {
             "configured": core.mode == "distributed",

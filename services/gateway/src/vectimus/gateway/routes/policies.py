@@ -42,6 +42,9 @@ def policies_body(core: Any) -> bytes:
         cached = msgspec.json.encode(
             {
                 "policy_set_hash": compiled.policy_set_hash,
+                # Where the set came from; for a bundle, who signed it (docs/bundles.md).
+                "source": runtime.snapshot.policy_source.describe(),
+                "loaded_at": core.policies.loaded_at,
                 "packs": dict(sorted(compiled.packs.items())),
                 "rule_count": len(rules),
                 "observe": runtime.pipeline.engine.observe or core.settings.observe,
