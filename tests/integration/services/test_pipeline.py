@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -135,10 +136,11 @@ async def test_bad_messages_are_dead_lettered_and_work_goes_on(
 async def test_a_request_that_keeps_failing_is_denied_then_dead_lettered(
     bus: Bus, services: Services, replies: Replies, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(*_args: object) -> list[object]:
+    async def broken(*_args: object) -> AsyncIterator[object]:
         raise RuntimeError("evaluator bug")
+        yield  # an async generator, like the one it replaces
 
-    monkeypatch.setattr("vectimus.evaluator.main.answer_batch", broken)
+    monkeypatch.setattr("vectimus.evaluator.main.answers_of", broken)
     services.start()
     ids = await send(bus, [eval_request(bash("ls"))])
     await until(lambda: replies.answered(ids), 15, "a deny after the last delivery")

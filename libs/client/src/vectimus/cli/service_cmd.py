@@ -170,6 +170,7 @@ async def _serve(name: str, settings: Any) -> int:
     import asyncio
     import signal
 
+    from vectimus.core import heap
     from vectimus.core.bus.redis import RedisBus
     from vectimus.core.logs import get_logger
 
@@ -194,6 +195,7 @@ async def _serve(name: str, settings: Any) -> int:
     try:
         if not await wait_for_bus(bus, settings.redis_url, stop, log):
             return 0
+        heap.settle()
         await _runner(name)(bus, settings, stop, **options)
     finally:
         await bus.close()

@@ -89,12 +89,14 @@ def load_snapshot(key: str) -> Snapshot | None:
         snapshot = _decoder.decode(_cache_file(key).read_bytes())
     except (OSError, msgspec.DecodeError, msgspec.ValidationError):
         return None
-    if snapshot.version != SNAPSHOT_VERSION:
+    if snapshot.version != SNAPSHOT_VERSION or is_stale(snapshot):
         return None
-    for dep in snapshot.deps:
-        if dependency(Path(dep[0])) != tuple(dep):
-            return None
     return snapshot
+
+
+def is_stale(snapshot: Snapshot) -> bool:
+    """Whether a file (or directory) the snapshot was built from has changed since."""
+    return any(dependency(Path(dep[0])) != tuple(dep) for dep in snapshot.deps)
 
 
 def save_snapshot(key: str, snapshot: Snapshot) -> None:

@@ -14,12 +14,12 @@ counts that say so, and the pipeline escalates the spawns and messages that need
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from vectimus.core.bus.messages import EvalRequest
 from vectimus.core.events import Event
 from vectimus.core.logs import bind_ids, get_logger, safe_error
-from vectimus.core.sessions import SessionCall, SessionCounter, SessionCounts, call_of
+from vectimus.core.sessions import SessionCall, SessionCounter, call_of
 from vectimus.evaluator.handler import (
     Answer,
     Evaluation,
@@ -38,6 +38,13 @@ async def answer_batch(
     evaluation: Evaluation, requests: Sequence[Entry], sessions: SessionCounter
 ) -> list[Answer]:
     """One answer per request, in order; a request that crashes is answered with a deny."""
+    return [found async for found in answers_of(evaluation, requests, sessions)]
+
+
+async def answers_of(
+    evaluation: Evaluation, requests: Sequence[Entry], sessions: SessionCounter
+) -> AsyncIterator[Answer]:
+    """The answers of :func:`answer_batch`, each as soon as it is decided."""
     prepared = [_prepare(evaluation, entry_id, request) for entry_id, request in requests]
     calls: list[SessionCall] = []
     slots: list[int | None] = []
@@ -50,7 +57,15 @@ async def answer_batch(
             calls.append(call)
     counted = await sessions.count(calls, ttl_s=evaluation.limits.session_ttl_s) if calls else []
     counts = [counted[slot] if slot is not None else None for slot in slots]
-    return await _decide_all(evaluation, requests, prepared, counts)
+    for (entry_id, request), found, session in zip(requests, prepared, counts, strict=True):
+        if isinstance(found, Answer):
+            yield found
+            continue
+        try:
+            yield decide(request, entry_id, evaluation, found, session)
+        except Exception as exc:  # noqa: BLE001 - a crash evaluating one call is its deny
+            yield _crashed(evaluation, entry_id, request, exc)
+        await asyncio.sleep(0)
 
 
 def _prepare(evaluation: Evaluation, entry_id: str, request: EvalRequest) -> Event | Answer:
@@ -58,25 +73,6 @@ def _prepare(evaluation: Evaluation, entry_id: str, request: EvalRequest) -> Eve
         return prepare(request, entry_id, evaluation)
     except Exception as exc:  # noqa: BLE001 - a crash reading one payload is that call's deny
         return _crashed(evaluation, entry_id, request, exc)
-
-
-async def _decide_all(
-    evaluation: Evaluation,
-    requests: Sequence[Entry],
-    prepared: Sequence[Event | Answer],
-    counts: Sequence[SessionCounts | None],
-) -> list[Answer]:
-    answers = []
-    for (entry_id, request), found, session in zip(requests, prepared, counts, strict=True):
-        if isinstance(found, Answer):
-            answers.append(found)
-            continue
-        try:
-            answers.append(decide(request, entry_id, evaluation, found, session))
-        except Exception as exc:  # noqa: BLE001 - a crash evaluating one call is its deny
-            answers.append(_crashed(evaluation, entry_id, request, exc))
-        await asyncio.sleep(0)
-    return answers
 
 
 def _crashed(evaluation: Evaluation, entry_id: str, request: EvalRequest, exc: Exception) -> Answer:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -38,12 +37,13 @@ from vectimus.core.runtime import Runtime, server_environment, server_runtime
 from vectimus.core.sessions import SessionCounter
 from vectimus.core.sessions.memory import MemorySessionCounter
 from vectimus.core.sessions.redis import RedisSessionCounter
-from vectimus.core.snapshot import Snapshot, dependency
-from vectimus.evaluator.batch import answer_batch
+from vectimus.core.snapshot import is_stale
+from vectimus.evaluator.batch import answers_of
 from vectimus.evaluator.handler import Answer, Evaluation, refusal
 from vectimus.evaluator.settings import EvaluatorSettings
 
 SERVICE = "evaluator"
+_FLUSH_EVERY_S = 0.002
 log = get_logger("vectimus.evaluator").bind(component=SERVICE)
 
 
@@ -76,10 +76,6 @@ def evaluation_of(runtime: Runtime, evaluator: str) -> Evaluation:
         pack_versions=dict(compiled.packs),
         evaluator=evaluator,
     )
-
-
-def _changed(snapshot: Snapshot) -> bool:
-    return any(dependency(Path(dep[0])) != tuple(dep) for dep in snapshot.deps)
 
 
 class EvaluatorService:
@@ -125,7 +121,16 @@ class EvaluatorService:
             else:
                 requests.append((delivery.id, request))
         if requests:
-            answers = await answer_batch(self.evaluation, requests, self.sessions)
+            # Replies go out every few milliseconds of evaluation, not when the whole batch
+            # is done: the first request of a large batch need not wait for the last.
+            loop = asyncio.get_running_loop()
+            answers: list[Answer] = []
+            flushed = loop.time()
+            async for found in answers_of(self.evaluation, requests, self.sessions):
+                answers.append(found)
+                if loop.time() - flushed >= _FLUSH_EVERY_S:
+                    await self._publish(answers)
+                    answers, flushed = [], loop.time()
             await self._publish(answers)
             outcome.done.extend(entry_id for entry_id, _ in requests)
         return outcome
@@ -171,7 +176,7 @@ class EvaluatorService:
         policy set is in force. The runtime is loaded and validated in a thread, then swapped
         in by replacing one reference, which each batch reads once: a request sees the old
         runtime or the new one, never parts of both."""
-        if not await asyncio.to_thread(_changed, self.runtime.snapshot):
+        if not await asyncio.to_thread(is_stale, self.runtime.snapshot):
             return False
         try:
             runtime = await asyncio.to_thread(load_runtime, self.settings)

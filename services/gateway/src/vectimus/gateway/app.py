@@ -22,6 +22,7 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 
+from vectimus.core import heap
 from vectimus.gateway.core import GatewayCore, build_core
 from vectimus.gateway.errors import ApiError, handle_api_error, handle_http_exception
 from vectimus.gateway.routes.approvals import approve, show
@@ -95,6 +96,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     else:
         await core.monitor.refresh()
     core.monitor.start()
+    heap.settle()
     if not core.keys.enabled:
         log.warning(
             "no API keys are configured: every caller is accepted as 'anonymous'",

@@ -21,6 +21,7 @@ import structlog
 from vectimus.core.events import Action, Event, Identity, Source
 from vectimus.core.pipeline import expand
 from vectimus.core.runtime import Runtime, server_environment, server_runtime
+from vectimus.core.snapshot import is_stale
 from vectimus.gateway.settings import ServerSettings
 
 log = structlog.get_logger("vectimus.gateway.policies")
@@ -67,6 +68,9 @@ class PolicyState:
 
     def load(self) -> bool:
         """Load (or reload) the policies; True when a new policy set is in force."""
+        current = self.runtime
+        if current is not None and not self.error and not is_stale(current.snapshot):
+            return False  # a stat per file, not a rebuild of the engine, every interval
         try:
             runtime = load_runtime(self.environ)
         except Exception as exc:  # noqa: BLE001 - any load failure is reported, never fatal
@@ -76,7 +80,6 @@ class PolicyState:
             self.error = message
             return False
         self.error = ""
-        current = self.runtime
         if current is not None and current.snapshot.deps == runtime.snapshot.deps:
             return False
         self.runtime = runtime
