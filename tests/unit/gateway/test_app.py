@@ -323,5 +323,11 @@ class TestPoliciesAndMetrics:
         assert 'vectimus_decisions_total{decision="allow",source="claude-code",rule=""} 1' in text
         assert 'vectimus_rejected_requests_total{reason="bad-json"} 1' in text
         assert 'vectimus_evaluate_seconds_bucket{path="evaluator",le="+Inf"} 2' in text
-        assert 'vectimus_stream_pending{stream="vectimus:eval",group="evaluators"} 0' in text
+        # The evaluator acknowledges a batch after its replies are out: wait for the ack.
+        settled = 'vectimus_stream_pending{stream="vectimus:eval",group="evaluators"} 0'
+        deadline = time.monotonic() + 5
+        while settled not in text and time.monotonic() < deadline:
+            time.sleep(0.05)
+            text = (client.get("/metrics")).text
+        assert settled in text
         assert "vectimus_bus_up 1" in text
