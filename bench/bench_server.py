@@ -14,8 +14,10 @@ The trail (signing, audit) runs behind the answers, and in the distributed rows 
 and the sink run under ``nice -n 10``: on a machine with two cores for everything, their
 per-batch work would otherwise preempt the answer path. ``trail_backlog`` is what was still
 unsigned or unaudited when a cell ended (each cell then waits for it to drain), so a trail
-that cannot keep up shows. Two diagnostic rows at c=16: the trail at the same priority,
-and the answer path alone (gateway and evaluator, no signer or sink).
+that cannot keep up shows, and ``trail_drain_s`` how long it then took to drain. Three
+diagnostic rows at c=16: the trail at the same priority (the sustained rate when everything
+shares two cores), the trail in the idle scheduling class (``chrt --idle``: it runs only on
+CPU the answers leave), and the answer path alone (gateway and evaluator, no signer or sink).
 ``cpu_us_per_req`` is each process's CPU time per answered request, read from /proc, so
 the table says where a request's CPU goes.
 """
@@ -168,7 +170,7 @@ def measure(
                 f"{k}={round((after[k] - before[k]) / handled * 1e6)}" for k in pids
             )
         if backlog is not None:
-            row["trail_backlog"] = backlog()
+            row.update(backlog())
         rows.append(row)
         print(row, flush=True)
     return rows
@@ -179,14 +181,14 @@ def redis_backlog(url: str) -> Any:
 
     client = redis.Redis.from_url(url)
 
-    def backlog() -> int:
+    def backlog() -> dict[str, Any]:
         value = sum(int(client.xlen(s)) for s in ("vectimus:decisions", "vectimus:receipts"))
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(
+        started = time.monotonic()
+        while time.monotonic() < started + 60 and any(
             client.xlen(s) for s in ("vectimus:decisions", "vectimus:receipts")
         ):
             time.sleep(0.1)  # let the trail drain before the next cell
-        return value
+        return {"trail_backlog": value, "trail_drain_s": round(time.monotonic() - started, 1)}
 
     return backlog
 
@@ -265,6 +267,8 @@ def distributed(home: str, logs: Path) -> list[dict[str, Any]]:
             rows += _distributed(home, logs, url, pid, name="distributed")
         if not ONLY or "equal-priority" in ONLY:
             rows += _distributed(home, logs, url, pid, name="distributed, trail not niced")
+        if not ONLY or "idle-trail" in ONLY:
+            rows += _distributed(home, logs, url, pid, name="distributed, trail idle class")
         if not ONLY or "answer-path" in ONLY:
             rows += _distributed(home, logs, url, pid, name="answer path only (no trail)")
     return rows
@@ -275,9 +279,13 @@ def _distributed(
 ) -> list[dict[str, Any]]:
     """The gateway and the three services. The signer and the sink run under ``nice``: their
     work follows the answers by design, and on two shared cores they must not delay them.
-    The two diagnostic variants (trail at the same priority; no trail at all) run at c=16."""
+    The diagnostic variants (trail at the same priority, in the idle class, or absent) run
+    at c=16."""
     trail = "no trail" not in name
-    nice = trail and "not niced" not in name
+    priority = {
+        "distributed": ["nice", "-n", "10"],
+        "distributed, trail idle class": ["chrt", "--idle", "0"],
+    }.get(name, [])
     levels = CONCURRENCY if name == "distributed" else (16,)
     import redis
 
@@ -290,8 +298,8 @@ def _distributed(
         pids = {}
         for service in services:
             argv = [vectimus, "service", service, "--redis-url", url]
-            if service != "evaluator" and nice:
-                argv = ["nice", "-n", "10", *argv]
+            if service != "evaluator":
+                argv = [*priority, *argv]
             pids[service] = stack.enter_context(process(argv, env, logs / f"{service}.log")).pid
         argv = [vectimus, "server", "start", "--port", str(port), "--redis-url", url]
         gateway = stack.enter_context(process(argv, environment(home), logs / "gateway.log"))
