@@ -29,6 +29,12 @@ async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
 
 
 class TestStreams:
+    async def test_expire_stream_says_whether_the_stream_exists(self, bus: Bus) -> None:
+        assert await bus.expire_stream("never-written", ttl_s=30) is False
+        await bus.publish("expiring", b"x")
+        assert await bus.expire_stream("expiring", ttl_s=30) is True
+        assert await bus.length("expiring") == 1  # an expiry, not a deletion
+
     async def test_ids_are_ordered_stream_ids(self, bus: Bus) -> None:
         ids = [await bus.publish("s", f"m{i}".encode()) for i in range(5)]
         ids += await bus.publish_many("s", [b"a", b"b", b"c"])

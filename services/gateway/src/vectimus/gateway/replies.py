@@ -1,6 +1,8 @@
 """Request/reply over the bus: batched XADDs out, one reader task resolving replies in.
 
-Each gateway worker owns one reply stream (``vectimus:reply:<gateway id>``). Requests
+Each gateway worker owns one reply stream (``vectimus:reply:<gateway id>``), kept alive by
+refreshing an expiry on it: the stream of a worker that died vanishes a few minutes later
+(no evaluator replies that late: a request past its deadline is left alone). Requests
 submitted during one event-loop tick go out in a single ``publish_many`` round trip, and one
 reader task per worker reads the reply stream and resolves the waiting futures by request
 id. The reader survives connection errors, resumes from the last id it saw, and is stopped
@@ -24,6 +26,7 @@ log = structlog.get_logger("vectimus.gateway.replies")
 _READ_COUNT = 512
 _READ_BLOCK_MS = 1000
 _MAX_BACKOFF_S = 2.0
+REPLY_STREAM_TTL_S = 300.0
 
 
 class BusUnavailableError(Exception):
@@ -34,10 +37,17 @@ class ReplyRouter:
     """Futures by request id, resolved by the one task that reads this worker's reply stream."""
 
     def __init__(
-        self, bus: Bus, stream: str, *, on_error: Callable[[], None] | None = None
+        self,
+        bus: Bus,
+        stream: str,
+        *,
+        on_error: Callable[[], None] | None = None,
+        ttl_s: float = REPLY_STREAM_TTL_S,
     ) -> None:
         self.bus = bus
         self.stream = stream
+        self.ttl_s = ttl_s
+        self._refreshed = float("-inf")
         self._pending: dict[str, asyncio.Future[EvalReply]] = {}
         self._last_id = "0"  # the stream is this worker's own: everything on it is ours
         self._stopping = False
@@ -102,9 +112,24 @@ class ReplyRouter:
                 continue
             self.connected = True
             backoff = 0.05
+            await self._keep_alive()
             for delivery in found.get(self.stream, ()):
                 self._last_id = delivery.id
                 self._resolve(delivery.payload)
+
+    async def _keep_alive(self) -> None:
+        """Push the stream's expiry out, a few times per TTL (the stream exists once the
+        first reply came; before that there is nothing to expire)."""
+        now = asyncio.get_running_loop().time()
+        if now - self._refreshed < self.ttl_s / 4:
+            return
+        try:
+            exists = await self.bus.expire_stream(self.stream, ttl_s=self.ttl_s)
+        except Exception as exc:  # noqa: BLE001 - the next read reports the bus's state
+            log.debug("reply stream expiry not refreshed", error=repr(exc))
+            return
+        if exists:
+            self._refreshed = now
 
     def _resolve(self, payload: bytes) -> None:
         try:

@@ -115,6 +115,12 @@ class Bus(Protocol):
 
     async def delete_value(self, key: str) -> None: ...
 
+    async def expire_stream(self, stream: str, *, ttl_s: float) -> bool:
+        """Let ``stream`` vanish ``ttl_s`` from now unless this is called again (a reply stream
+        whose gateway worker died); False when it does not exist (yet). The in-process bus's
+        streams end with the process."""
+        ...
+
     async def values(self, prefix: str) -> dict[str, bytes]:
         """Every live value whose key starts with ``prefix``."""
         ...

@@ -277,6 +277,9 @@ class MemoryBus:
     async def delete_value(self, key: str) -> None:
         self._values.pop(key, None)
 
+    async def expire_stream(self, stream: str, *, ttl_s: float) -> bool:
+        return stream in self._streams  # nothing outlives this process's bus
+
     async def values(self, prefix: str) -> dict[str, bytes]:
         now = time.monotonic()
         found = {}

@@ -261,6 +261,9 @@ class RedisBus:
     async def delete_value(self, key: str) -> None:
         await self._one("DEL", key)
 
+    async def expire_stream(self, stream: str, *, ttl_s: float) -> bool:
+        return bool(await self._one("PEXPIRE", stream, max(1, int(ttl_s * 1000))))
+
     async def values(self, prefix: str) -> dict[str, bytes]:
         pattern = _GLOB_SPECIAL.sub(r"\\\1", prefix) + "*"
         keys: list[bytes] = []
