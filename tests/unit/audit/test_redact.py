@@ -322,6 +322,7 @@ _SECRETISH = st.sampled_from(
         "T0ken: abc",
         "\u017fecret=abc",  # long s: re folds it onto "s", str.lower() does not
         "author\u0130zation: abc",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",  # a bare 40-character secret
     ]
 )
 
@@ -329,6 +330,7 @@ _SECRETISH = st.sampled_from(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(max_size=40) | _SECRETISH, max_size=6).map(" ".join))
 def test_trigger_prefilter_never_changes_the_result(text: str) -> None:
-    """Skipping patterns whose trigger strings are absent is only a shortcut."""
-    unfiltered = tuple(dataclasses.replace(p, triggers=()) for p in DEFAULT_PATTERNS)
+    """Skipping patterns whose trigger strings are absent, or texts shorter than a pattern's
+    minimum length, is only a shortcut."""
+    unfiltered = tuple(dataclasses.replace(p, triggers=(), min_length=0) for p in DEFAULT_PATTERNS)
     assert redact_text(text) == redact_text(text, unfiltered)

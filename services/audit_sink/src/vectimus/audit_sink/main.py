@@ -20,7 +20,6 @@ from vectimus.audit_sink.index import AuditIndex
 from vectimus.audit_sink.settings import AuditSinkSettings
 from vectimus.core.audit import AuditLog, AuditSettings
 from vectimus.core.audit.redact import compile_patterns
-from vectimus.core.audit.writer import utc_now_iso
 from vectimus.core.bus import Bus, Delivery
 from vectimus.core.bus.messages import (
     AUDIT_GROUP,
@@ -33,6 +32,7 @@ from vectimus.core.bus.messages import (
     maxlen_for,
 )
 from vectimus.core.bus.worker import Outcome, Worker
+from vectimus.core.clock import utc_now_iso
 from vectimus.core.logs import bind_ids, get_logger, safe_error
 from vectimus.core.receipts.store import ReceiptStore
 

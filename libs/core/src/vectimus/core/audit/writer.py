@@ -28,7 +28,6 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -37,6 +36,7 @@ import msgspec
 from vectimus.core.audit.record import AuditRecord
 from vectimus.core.audit.redact import compile_patterns, redact_decision, redact_event
 from vectimus.core.audit.settings import AuditSettings
+from vectimus.core.clock import utc_now_iso
 from vectimus.core.errors import VectimusError
 from vectimus.core.events import Decision, Event
 from vectimus.core.paths import ensure_private_dir
@@ -51,10 +51,6 @@ class AuditWriteError(VectimusError):
     """A record could not be written in full. Raised, never swallowed."""
 
     code = "audit-write-failed"
-
-
-def utc_now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def rotated_files(directory: Path) -> list[tuple[int, Path]]:

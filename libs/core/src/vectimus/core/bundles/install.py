@@ -23,7 +23,6 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
@@ -42,6 +41,7 @@ from vectimus.core.bundles.format import (
 from vectimus.core.bundles.provenance import PolicySource
 from vectimus.core.bundles.trust import TrustedKeys
 from vectimus.core.bundles.verify import Verified, check_integrity
+from vectimus.core.clock import utc_now_iso
 from vectimus.core.errors import PolicyLoadError, VectimusError
 from vectimus.core.paths import ensure_private_dir, vectimus_home
 
@@ -240,10 +240,6 @@ def _prune(root: Path, keep: set[str]) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def install(
     verified: Verified,
     origin: str,
@@ -284,7 +280,7 @@ def install(
             bundle_id=verified.bundle_id,
             policy_set_hash=manifest.policy_set_hash,
             origin=origin,
-            installed_at=_now(),
+            installed_at=utc_now_iso(),
             built_at=manifest.built_at,
             signer=verified.signer.key_id,
             signer_trusted=verified.signer.trusted,

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 import msgspec
 
+from vectimus.core.clock import format_utc
 from vectimus.core.errors import VectimusError
 from vectimus.core.events import Decision, DecisionKind, Event
 from vectimus.core.jsondecode import DECODE_ERRORS
@@ -34,7 +35,6 @@ RECEIPT_VERSION = 1
 GENESIS_PREV = ""
 """``prev_receipt_hash`` of the first receipt in a chain."""
 
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _SIGNATURE_BYTES = 64
@@ -83,7 +83,7 @@ class Receipt(
 
 
 def format_timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+    return format_utc(moment)
 
 
 def event_hash(event: Event) -> str:
