@@ -14,6 +14,11 @@ cd "$(dirname "$0")/.."
 
 chart=helm/vectimus
 targets=(gateway evaluator receipt-signer audit-sink)
+# The default values (""), then each values file of the chart's ci/.
+value_files=("")
+for file in "$chart"/ci/*.yaml; do
+  value_files+=("${file#"$chart"/}")
+done
 tag=${VECTIMUS_TAG:-local}
 failed=0
 
@@ -22,7 +27,7 @@ fail() { echo "FAILED: $*" >&2; failed=1; }
 
 if command -v helm >/dev/null 2>&1; then
   step "helm lint"
-  for values in "" ci/production-values.yaml ci/features-values.yaml ci/existing-resources-values.yaml; do
+  for values in "${value_files[@]}"; do
     if [ -n "$values" ]; then
       helm lint --strict "$chart" -f "$chart/$values" || fail "helm lint -f $values"
     else
@@ -31,7 +36,7 @@ if command -v helm >/dev/null 2>&1; then
   done
 
   step "helm template"
-  for values in "" ci/production-values.yaml ci/features-values.yaml ci/existing-resources-values.yaml; do
+  for values in "${value_files[@]}"; do
     out=$(mktemp)
     args=(template vectimus "$chart" --namespace vectimus)
     [ -n "$values" ] && args+=(-f "$chart/$values")
@@ -48,7 +53,9 @@ if command -v helm >/dev/null 2>&1; then
 
   step "helm refuses bad values"
   for bad in gateway.replicas=0 image.pullPolicy=Sometimes securityContext.readOnlyRootFilesystem=false \
-             redis.internal.enabled=false gateway.tls.enabled=true; do
+             redis.internal.enabled=false gateway.tls.enabled=true \
+             policies.bundle.url=ftp://policies.example.com/b.json \
+             policies.bundle.url=https://policies.example.com/b.json policies.bundle.pollSeconds=0; do
     if helm template vectimus "$chart" --set "$bad" >/dev/null 2>&1; then
       fail "helm accepted --set $bad"
     else

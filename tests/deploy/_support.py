@@ -238,12 +238,14 @@ _INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}
 
 
 def interpolate(value: str, environ: dict[str, str] | None = None) -> str:
-    """Compose's ${VAR}, ${VAR:-default}, ${VAR:?message}, with ``environ`` (default: unset)."""
+    """Compose's ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message} and ${VAR?message},
+    with ``environ`` (default: nothing set). With a colon an empty VAR counts as unset; without
+    one only a missing VAR does (``VAR=`` in .env sets it to empty)."""
     environ = environ or {}
 
     def one(match: re.Match[str]) -> str:
         name, op, arg = match.group(1), match.group(2), match.group(3) or ""
-        if environ.get(name):
+        if environ.get(name) or (name in environ and op in ("-", "?", None)):
             return environ[name]
         if op in (":-", "-"):
             return arg

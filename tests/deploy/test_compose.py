@@ -4,6 +4,7 @@ volumes, secrets through the environment, and the TLS example of docs/deploy.md.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,13 @@ from tests.deploy._support import (
     interpolate,
     vectimus_argv,
 )
+from vectimus.core.config import load_config
+from vectimus.core.config.load import ENVIRONMENT
+from vectimus.core.config.models import PolicySettings
+from vectimus.core.errors import ConfigError
+from vectimus.core.runtime import server_environment
+from vectimus.evaluator.settings import EvaluatorSettings
+from vectimus.gateway.settings import load_settings
 
 SERVICES = {"redis", "gateway", "evaluator", "receipt-signer", "audit-sink"}
 VECTIMUS_SERVICES = SERVICES - {"redis"}
@@ -190,6 +198,99 @@ def test_api_keys_come_from_env_and_are_required() -> None:
 def test_gateway_is_published_on_8420() -> None:
     ports = [interpolate(str(p)) for p in services()["gateway"]["ports"]]
     assert ports == ["127.0.0.1:8420:8420"]
+
+
+# --- policies: the baked-in packs, or a signed bundle ---------------------------------------
+
+POLICY_SERVICES = {"gateway", "evaluator"}
+# The variable -> the [policies] key it sets, as the config loader's table has it.
+BUNDLE_VARIABLES = {
+    "VECTIMUS_BUNDLE_URL": "bundle_url",
+    "VECTIMUS_BUNDLE_POLL_S": "bundle_poll_s",
+    "VECTIMUS_TRUSTED_KEYS": "trusted_keys",
+}
+
+
+def test_the_bundle_variables_are_the_loaders() -> None:
+    for variable, key in {**BUNDLE_VARIABLES, "VECTIMUS_POLICY_DIR": "dir"}.items():
+        assert ENVIRONMENT[variable][:2] == ("policies", key), variable
+
+
+@pytest.mark.parametrize("name", sorted(VECTIMUS_SERVICES))
+def test_bundle_settings_reach_the_gateway_and_the_evaluators_only(name: str) -> None:
+    environment = services()[name]["environment"]
+    wanted = {*BUNDLE_VARIABLES, "VECTIMUS_POLICY_DIR"}
+    if name not in POLICY_SERVICES:
+        assert not wanted & set(environment), f"{name} does not load policies"
+        return
+    assert wanted <= set(environment), f"{name}: {sorted(wanted - set(environment))}"
+    for variable in BUNDLE_VARIABLES:
+        value = str(environment[variable])
+        assert interpolate(value) == "", f"{name}: {variable} is empty unless .env sets it"
+        assert interpolate(value, {variable: "x"}) == "x"
+    # The image's directory unless .env sets one; `VECTIMUS_POLICY_DIR=` (empty) sets none.
+    policy_dir = str(environment["VECTIMUS_POLICY_DIR"])
+    assert interpolate(policy_dir) == image_env(_target(name))["VECTIMUS_POLICY_DIR"]
+    assert interpolate(policy_dir, {"VECTIMUS_POLICY_DIR": ""}) == ""
+    assert interpolate(policy_dir, {"VECTIMUS_POLICY_DIR": "/srv/p"}) == "/srv/p"
+
+
+def docs_bundle_env() -> dict[str, str]:
+    """The .env lines of docs/deploy.md's compose bundle example."""
+    section = DOCS.read_text().split("## Signed policy bundles", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = [line for line in block.splitlines() if line.strip()]
+    assert all(re.fullmatch(r"VECTIMUS_[A-Z_]+=\S*", line) for line in lines), lines
+    return dict(line.split("=", 1) for line in lines)
+
+
+def container_env(name: str, dotenv: dict[str, str]) -> dict[str, str]:
+    """The VECTIMUS_* variables a container of ``name`` starts with: the image's, then
+    compose.yaml's interpolated with ``dotenv``."""
+    env = {k: v for k, v in image_env(_target(name)).items() if k.startswith("VECTIMUS_")}
+    dotenv = {"VECTIMUS_API_KEYS": "ci:" + "k" * 32, **dotenv}
+    for variable, value in services()[name]["environment"].items():
+        env[variable] = interpolate(str(value), dotenv)
+    env.pop("VECTIMUS_HOME", None)  # the test's own VECTIMUS_HOME stays in force
+    return env
+
+
+def container_policies(name: str, env: dict[str, str], tmp_path: Path) -> PolicySettings:
+    """``[policies]`` as the service loads it: its own settings read VECTIMUS_POLICY_DIR
+    first, then the core loader sees what the server passes on."""
+    if name == "gateway":
+        policy_dir = load_settings(environ=env, cwd=tmp_path).policy_dir
+    else:
+        policy_dir = EvaluatorSettings.from_env(env).policy_dir
+    loaded = load_config(None, server_environment(env, policy_dir=policy_dir, observe=False))
+    return loaded.settings.policies
+
+
+@pytest.mark.parametrize("name", sorted(POLICY_SERVICES))
+def test_without_a_bundle_the_images_packs_load(name: str, tmp_path: Path) -> None:
+    policies = container_policies(name, container_env(name, {}), tmp_path)
+    assert policies.dir == Path(image_env(_target(name))["VECTIMUS_POLICY_DIR"])
+    assert (policies.bundle_url, policies.trusted_keys, policies.bundle_poll_s) == ("", (), 30.0)
+
+
+@pytest.mark.parametrize("name", sorted(POLICY_SERVICES))
+def test_the_docs_bundle_example_loads(name: str, tmp_path: Path) -> None:
+    dotenv = docs_bundle_env()
+    assert set(BUNDLE_VARIABLES) <= set(dotenv)
+    policies = container_policies(name, container_env(name, dotenv), tmp_path)
+    assert policies.dir is None, "a bundle and a policy directory are alternatives"
+    assert policies.bundle_url == dotenv["VECTIMUS_BUNDLE_URL"]
+    assert policies.trusted_keys == tuple(dotenv["VECTIMUS_TRUSTED_KEYS"].split(","))
+    assert policies.bundle_poll_s == float(dotenv["VECTIMUS_BUNDLE_POLL_S"])
+
+
+def test_a_bundle_beside_the_images_directory_names_the_conflict(tmp_path: Path) -> None:
+    dotenv = {k: v for k, v in docs_bundle_env().items() if k != "VECTIMUS_POLICY_DIR"}
+    with pytest.raises(ConfigError, match=r"bundle_url and dir \(VECTIMUS_POLICY_DIR"):
+        container_policies("evaluator", container_env("evaluator", dotenv), tmp_path)
+    assert "bundle_url and dir (VECTIMUS_POLICY_DIR, --policy-dir) are alternatives" in (
+        DOCS.read_text()
+    )
 
 
 # --- TLS ---------------------------------------------------------------------------------

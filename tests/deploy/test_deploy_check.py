@@ -81,10 +81,11 @@ def test_with_helm_and_docker_it_lints_renders_and_builds(tmp_path: Path) -> Non
     assert "lint --strict helm/vectimus" in calls
     assert "lint --strict helm/vectimus -f helm/vectimus/ci/production-values.yaml" in calls
     assert "template vectimus helm/vectimus --namespace vectimus" in calls
-    assert (
-        "template vectimus helm/vectimus --namespace vectimus "
-        "-f helm/vectimus/ci/production-values.yaml"
-    ) in calls
+    for name in sorted(path.name for path in (REPO / "helm" / "vectimus" / "ci").glob("*.yaml")):
+        values = f"-f helm/vectimus/ci/{name}"
+        assert f"lint --strict helm/vectimus {values}" in calls
+        assert f"template vectimus helm/vectimus --namespace vectimus {values}" in calls
+    assert "template vectimus helm/vectimus --set policies.bundle.pollSeconds=0" in calls
     for target in TARGETS:
         assert f"build -f deploy/Dockerfile --target {target} -t vectimus-{target}:local ." in calls
     assert "compose -f compose.yaml config --quiet" in calls

@@ -12,14 +12,17 @@ import yaml
 
 from tests.deploy._support import (
     CHART,
+    DOCS,
     TARGETS,
     chart_schema,
     chart_values,
     deep_merge,
     image_env,
 )
+from vectimus.core.config.load import ENVIRONMENT
 
 TEMPLATES = CHART / "templates"
+KEY = "ed25519:" + "ab" * 32
 
 
 def validator() -> jsonschema.Draft7Validator:
@@ -49,12 +52,40 @@ def test_default_values_validate() -> None:
     assert errors_for({}) == []
 
 
-@pytest.mark.parametrize(
-    "name", ["production-values.yaml", "features-values.yaml", "existing-resources-values.yaml"]
-)
+CI_VALUES = sorted(path.name for path in (CHART / "ci").glob("*.yaml"))
+
+
+def test_the_example_values_are_found() -> None:
+    for name in (
+        "production-values.yaml",
+        "features-values.yaml",
+        "existing-resources-values.yaml",
+        "bundle-values.yaml",
+    ):
+        assert name in CI_VALUES
+
+
+@pytest.mark.parametrize("name", CI_VALUES)
 def test_example_values_validate(name: str) -> None:
     overrides = yaml.safe_load((CHART / "ci" / name).read_text())
     assert errors_for(overrides) == []
+
+
+def test_the_docs_bundle_example_validates() -> None:
+    """The Helm example of docs/deploy.md, "Signed policy bundles"."""
+    section = DOCS.read_text().split("## Signed policy bundles", 1)[1].split("\n## ", 1)[0]
+    values = yaml.safe_load(section.split("```yaml\n", 1)[1].split("```", 1)[0])
+    bundle = values["policies"]["bundle"]
+    assert bundle["url"] and bundle["trustedKeys"], bundle
+    assert errors_for(values) == []
+    # The same bundle as the compose example beside it, so the two stay in step.
+    assert f"VECTIMUS_BUNDLE_URL={bundle['url']}\n" in section
+    assert f"VECTIMUS_TRUSTED_KEYS={','.join(bundle['trustedKeys'])}\n" in section
+
+
+def test_trusted_keys_may_come_from_a_configmap() -> None:
+    bundle = {"url": "https://p.example/b.json", "trustedKeysConfigMap": "vectimus-trusted-keys"}
+    assert errors_for({"policies": {"bundle": bundle}}) == []
 
 
 def _objects(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
@@ -184,6 +215,60 @@ BAD_VALUES: list[tuple[str, dict[str, Any], str, str]] = [
         "auditSink/persistence/size",
         "does not match",
     ),
+    (
+        "bundle URL not http(s)",
+        {"policies": {"bundle": {"url": "ftp://p.example/b.json", "trustedKeys": [KEY]}}},
+        "policies/bundle/url",
+        "does not match",
+    ),
+    (
+        "bundle URL without a scheme",
+        {"policies": {"bundle": {"url": "p.example/b.json", "trustedKeys": [KEY]}}},
+        "policies/bundle/url",
+        "does not match",
+    ),
+    (
+        "bundle URL with no trusted key",
+        {"policies": {"bundle": {"url": "https://p.example/b.json"}}},
+        "policies/bundle/trustedKeys",
+        "should be non-empty",
+    ),
+    (
+        "trusted key not a public key",
+        {"policies": {"bundle": {"trustedKeys": ["ed25519:abc"]}}},
+        "policies/bundle/trustedKeys/0",
+        "does not match",
+    ),
+    (
+        "poll every 0 seconds",
+        {"policies": {"bundle": {"pollSeconds": 0}}},
+        "policies/bundle/pollSeconds",
+        "less than or equal to the minimum of 0",
+    ),
+    (
+        "poll a negative interval",
+        {"policies": {"bundle": {"pollSeconds": -5}}},
+        "policies/bundle/pollSeconds",
+        "less than or equal to the minimum of 0",
+    ),
+    (
+        "poll interval not a number",
+        {"policies": {"bundle": {"pollSeconds": "30s"}}},
+        "policies/bundle/pollSeconds",
+        "is not of type 'number'",
+    ),
+    (
+        "poll less than daily",
+        {"policies": {"bundle": {"pollSeconds": 86401}}},
+        "policies/bundle/pollSeconds",
+        "greater than the maximum of 86400",
+    ),
+    (
+        "trusted keys ConfigMap name",
+        {"policies": {"bundle": {"trustedKeysConfigMap": "Trusted_Keys"}}},
+        "policies/bundle/trustedKeysConfigMap",
+        "does not match",
+    ),
 ]
 
 
@@ -209,6 +294,8 @@ def test_cross_field_checks_fail_with_a_message() -> None:
         "preStopSleepSeconds",
         "set pem or existingSecret, not both",
         "set custom or existingConfigMap, not both",
+        "set bundle.url or custom (existingConfigMap), not both",
+        "set trustedKeys or trustedKeysConfigMap, not both",
     ):
         assert needle in text
 
@@ -357,6 +444,52 @@ def test_policies_mount_where_the_images_read_them() -> None:
         assert image_env(component)["VECTIMUS_POLICY_DIR"] == mount.group(1)
         text = _template(f"deployment-{component}.yaml")
         assert 'include "vectimus.policiesMount"' in text and "checksum/policies" in text
+
+
+def _policies_env() -> tuple[str, str]:
+    """The vectimus.policiesEnv helper's two branches: with a bundle url, and without."""
+    helpers = _template("_helpers.tpl")
+    body = helpers.split('define "vectimus.policiesEnv"', 1)[1].split("{{- end }}\n{{- end }}")[0]
+    with_bundle, _, without = body.partition("{{- else -}}")
+    assert "{{- if $bundle.url -}}" in with_bundle and without, body
+    assert "$bundle := .Values.policies.bundle" in body
+    return with_bundle, without
+
+
+@pytest.mark.parametrize("component", list(TARGETS))
+def test_only_the_gateway_and_the_evaluators_get_the_policies_env(component: str) -> None:
+    text = _template(f"deployment-{component}.yaml")
+    included = 'include "vectimus.policiesEnv" . | nindent 12' in text
+    assert included is (component in ("gateway", "evaluator")), component
+    assert "VECTIMUS_BUNDLE" not in text and "VECTIMUS_POLICY_DIR" not in text
+
+
+def test_the_policies_env_sets_the_loaders_variables() -> None:
+    with_bundle, without = _policies_env()
+    # Without a bundle: the directory the images (and the custom packs) use.
+    policy_dir = image_env("gateway")["VECTIMUS_POLICY_DIR"]
+    assert f"- name: VECTIMUS_POLICY_DIR\n  value: {policy_dir}" in without
+    assert "VECTIMUS_BUNDLE" not in without
+    # With one: the image's directory emptied (an empty variable is unset), and the bundle's.
+    assert '- name: VECTIMUS_POLICY_DIR\n  value: ""' in with_bundle
+    for variable, value in (
+        ("VECTIMUS_BUNDLE_URL", "{{ $bundle.url | quote }}"),
+        ("VECTIMUS_BUNDLE_POLL_S", "{{ $bundle.pollSeconds | quote }}"),
+    ):
+        assert f"- name: {variable}\n  value: {value}" in with_bundle, variable
+    keys = with_bundle.split("- name: VECTIMUS_TRUSTED_KEYS", 1)[1]
+    assert '{{ join "," $bundle.trustedKeys | quote }}' in keys  # the loader splits on commas
+    assert "configMapKeyRef:\n      name: {{ $bundle.trustedKeysConfigMap }}" in keys
+    assert "key: {{ $bundle.trustedKeysConfigMapKey }}" in keys
+    for variable, key in (
+        ("VECTIMUS_POLICY_DIR", "dir"),
+        ("VECTIMUS_BUNDLE_URL", "bundle_url"),
+        ("VECTIMUS_BUNDLE_POLL_S", "bundle_poll_s"),
+        ("VECTIMUS_TRUSTED_KEYS", "trusted_keys"),
+    ):
+        assert ENVIRONMENT[variable][:2] == ("policies", key), variable
+    parse = ENVIRONMENT["VECTIMUS_TRUSTED_KEYS"][2]
+    assert parse("VECTIMUS_TRUSTED_KEYS", f"{KEY},{KEY}") == [KEY, KEY]
 
 
 def test_image_names_match_the_dockerfile_targets() -> None:

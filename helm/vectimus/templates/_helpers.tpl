@@ -207,6 +207,36 @@ failureThreshold: {{ .probe.failureThreshold }}
 {{- end }}
 {{- end }}
 
+{{/*
+Where the gateway and the evaluators get their policies: the directory at
+/etc/vectimus/policies (the packs baked into the images, or the custom ones mounted over them),
+or a signed bundle they poll. A bundle and a policy directory are alternatives, so beside a
+bundle VECTIMUS_POLICY_DIR, which the images set, is emptied: an empty variable is an unset one.
+*/}}
+{{- define "vectimus.policiesEnv" -}}
+{{- $bundle := .Values.policies.bundle }}
+{{- if $bundle.url -}}
+- name: VECTIMUS_POLICY_DIR
+  value: ""
+- name: VECTIMUS_BUNDLE_URL
+  value: {{ $bundle.url | quote }}
+- name: VECTIMUS_BUNDLE_POLL_S
+  value: {{ $bundle.pollSeconds | quote }}
+- name: VECTIMUS_TRUSTED_KEYS
+{{- if $bundle.trustedKeysConfigMap }}
+  valueFrom:
+    configMapKeyRef:
+      name: {{ $bundle.trustedKeysConfigMap }}
+      key: {{ $bundle.trustedKeysConfigMapKey }}
+{{- else }}
+  value: {{ join "," $bundle.trustedKeys | quote }}
+{{- end }}
+{{- else -}}
+- name: VECTIMUS_POLICY_DIR
+  value: /etc/vectimus/policies
+{{- end }}
+{{- end }}
+
 {{- define "vectimus.policiesMount" -}}
 {{- if include "vectimus.hasCustomPolicies" . }}
 - name: policies

@@ -42,6 +42,26 @@ def test_environment_sets_them(monkeypatch: pytest.MonkeyPatch) -> None:
     assert policies.bundle_poll_s == 0.5
 
 
+def test_empty_variables_are_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What compose.yaml passes when .env sets none of them: bundles stay off."""
+    for name in ("VECTIMUS_TRUSTED_KEYS", "VECTIMUS_BUNDLE_URL", "VECTIMUS_BUNDLE_POLL_S"):
+        monkeypatch.setenv(name, "")
+    policies = load_config(None).settings.policies
+    assert (policies.trusted_keys, policies.bundle_url, policies.bundle_poll_s) == ((), "", 30.0)
+
+
+def test_a_container_empties_the_image_policy_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gateway and evaluator images set VECTIMUS_POLICY_DIR; compose and the chart set it
+    to "" beside a bundle URL, and that is no dir (bundle_url and dir are alternatives)."""
+    monkeypatch.setenv("VECTIMUS_POLICY_DIR", "")
+    monkeypatch.setenv("VECTIMUS_TRUSTED_KEYS", KEY)
+    monkeypatch.setenv("VECTIMUS_BUNDLE_URL", "https://p.example/b.json")
+    monkeypatch.setenv("VECTIMUS_BUNDLE_POLL_S", "")
+    policies = load_config(None).settings.policies
+    assert policies.dir is None
+    assert (policies.bundle_url, policies.bundle_poll_s) == ("https://p.example/b.json", 30.0)
+
+
 @pytest.mark.parametrize("trusted", [False, True])
 def test_a_project_cannot_set_them_even_when_trusted(
     vectimus_home: Path, project: Path, trusted: bool

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from vectimus.core.config import load_config
+from vectimus.core.config.load import ENVIRONMENT
 from vectimus.core.errors import ConfigError
 
 
@@ -164,3 +165,22 @@ class TestEnvironment:
             project, environ={"VECTIMUS_MCP_ALLOWED": "github, linear,,"}
         ).settings
         assert settings.mcp.allowed_servers == ("github", "linear")
+
+    @pytest.mark.parametrize("name", sorted(ENVIRONMENT))
+    def test_an_empty_variable_is_an_unset_one(self, project: Path, name: str) -> None:
+        """compose's ``${VAR:-}`` and an empty Helm value pass ``VAR=``: never an error, and
+        never a value (not even ``dir = "."``)."""
+        assert load_config(project, environ={name: ""}).settings == (
+            load_config(project, environ={}).settings
+        )
+
+    def test_an_empty_variable_keeps_the_file_value(
+        self, vectimus_home: Path, project: Path
+    ) -> None:
+        user_config(
+            vectimus_home, '[policies]\ndir = "/srv/packs"\n[mcp]\nallowed_servers = ["github"]\n'
+        )
+        env = {"VECTIMUS_POLICY_DIR": "", "VECTIMUS_MCP_ALLOWED": ""}
+        settings = load_config(project, environ=env).settings
+        assert settings.policies.dir == Path("/srv/packs")
+        assert settings.mcp.allowed_servers == ("github",)

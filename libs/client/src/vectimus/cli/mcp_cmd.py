@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {server}")
         if not servers:
             print("  (none: every MCP call is denied)")
-        if os.environ.get("VECTIMUS_MCP_ALLOWED") is not None:
+        if os.environ.get("VECTIMUS_MCP_ALLOWED"):
             print(f"VECTIMUS_MCP_ALLOWED overrides it: {os.environ['VECTIMUS_MCP_ALLOWED']!r}")
         return 0
     name = args.name

@@ -2,7 +2,8 @@
 
 Precedence, lowest first: defaults, ~/.vectimus/config.toml, the project's
 .vectimus/config.toml (tighten-only unless the user trusts that project by path), then
-VECTIMUS_* variables. Every error names the file or variable, the key and the problem.
+VECTIMUS_* variables (an empty one counts as unset). Every error names the file or
+variable, the key and the problem.
 """
 
 from __future__ import annotations
@@ -131,8 +132,11 @@ ENVIRONMENT = {
 
 
 def apply_environment(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """Lay the set ``VECTIMUS_*`` variables over ``raw``. An empty variable is an unset one,
+    as for the server and worker settings: a deployment that passes ``VAR=`` through (compose's
+    ``${VAR:-}``, an empty Helm value) keeps the file's value or the default."""
     for name, (section, key, parse) in ENVIRONMENT.items():
-        if name not in environ:
+        if not environ.get(name):
             continue
         value = parse(name, environ[name])
         table = raw
