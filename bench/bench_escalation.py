@@ -14,7 +14,6 @@ Target: the p50 of ``on`` within 5 % of ``off`` at every concurrency.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import statistics
@@ -26,6 +25,7 @@ from typing import Any
 from bench_server import BIN, environment, free_port, process, wait_ready
 from harness import percentile, report, verdict
 from loadgen import request_bytes, run_load
+from vectimus.core.bus.loop import run as on_loop  # uvloop: the client costs less
 
 ROUNDS = int(os.environ.get("BENCH_ESCALATION_ROUNDS", "8"))
 SECONDS = float(os.environ.get("BENCH_ESCALATION_SECONDS", "1.5"))
@@ -62,7 +62,7 @@ def load(port: int, concurrency: int) -> list[float]:
         request_bytes("127.0.0.1", port, "/evaluate", json.dumps(p).encode(), headers)
         for p in PAYLOADS
     ]
-    result = asyncio.run(
+    result = on_loop(
         run_load("127.0.0.1", port, requests, concurrency=concurrency, seconds=SECONDS)
     )
     if set(result.statuses) != {200} or result.errors:

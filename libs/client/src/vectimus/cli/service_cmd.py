@@ -110,10 +110,10 @@ def run(args: argparse.Namespace) -> int:
     from vectimus.core.logs import configure_logging
 
     configure_logging(args.name, level=settings.log_level)
-    import asyncio
+    from vectimus.core.bus.loop import run
 
     try:
-        return asyncio.run(_serve(args.name, settings))
+        return run(_serve(args.name, settings))
     except VectimusError as exc:
         return _error(str(exc))
     except KeyboardInterrupt:
