@@ -89,7 +89,8 @@ def make_receipts(project: Path, count: int, *, start: datetime | None = None) -
             source="claude-code",
             principal="alice",
         )
-        paths.append(store.write(receipt))
+        store.write(receipt)
+        paths.append(store.path_for(receipt))
     return paths
 
 

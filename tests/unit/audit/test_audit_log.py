@@ -141,7 +141,9 @@ def test_no_secret_reaches_the_audit_log_or_the_receipt(
     receipt = ReceiptSigner(key, MemoryHeadStore()).sign(
         ev, dec, policy_set_hash="p", pack_versions={}, source="claude-code", principal="alice"
     )
-    receipt_file = ReceiptStore(tmp_path / "receipts").write(receipt)
+    store = ReceiptStore(tmp_path / "receipts")
+    store.write(receipt)
+    receipt_file = store.path_for(receipt)
     written = b"".join(p.read_bytes() for p in (tmp_path / "logs").iterdir() if p.is_file())
     assert secret.encode() not in written
     assert secret.encode() not in receipt_file.read_bytes()

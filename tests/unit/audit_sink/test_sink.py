@@ -88,7 +88,9 @@ class TestSinkService:
         assert [p.name for p in stored] == [f"{found.receipt.receipt_id}.json"]
         events = (await bus.read({EVENTS_STREAM: "0"}))[EVENTS_STREAM]
         assert len(events) == 3  # events are at least once: dashboards key them by receipt id
-        assert SECRET not in decode(events[0].payload, EventRecord).summary
+        first_event = decode(events[0].payload, EventRecord)
+        assert SECRET not in first_event.summary
+        assert first_event.recorded_at == records[0].recorded_at  # one clock reading
 
     async def test_a_restarted_sink_knows_what_the_log_holds(
         self, key: SigningKey, tmp_path: Path

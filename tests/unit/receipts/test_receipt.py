@@ -81,7 +81,9 @@ def test_signature_survives_a_file_and_json_round_trip(
     elapsed: float,
 ) -> None:
     receipt = _sign(signer, event(), decision(elapsed=elapsed))
-    path = ReceiptStore(tmp_path / "r").write(receipt)
+    store = ReceiptStore(tmp_path / "r")
+    store.write(receipt)
+    path = store.path_for(receipt)
     keyring = Keyring(keyring_dir())
     loaded = load_receipt_file(path)
     assert loaded == receipt
@@ -122,7 +124,9 @@ def test_changing_any_field_is_detected(
     field: str,
 ) -> None:
     receipt = _sign(signer, event(), decision())
-    path = ReceiptStore(tmp_path / "r").write(receipt)
+    store = ReceiptStore(tmp_path / "r")
+    store.write(receipt)
+    path = store.path_for(receipt)
     data = json.loads(path.read_text())
     if field == "decision":
         data[field] = "allow"
@@ -170,7 +174,9 @@ def test_event_hash_is_taken_before_redaction_and_secrets_stay_out(
     assert receipt.event_hash == hashlib.sha256(canonicalize(msgspec.to_builtins(ev))).hexdigest()
     assert SECRET not in receipt.reason
     assert "[REDACTED:" in receipt.reason
-    path = ReceiptStore(tmp_path / "r").write(receipt)
+    store = ReceiptStore(tmp_path / "r")
+    store.write(receipt)
+    path = store.path_for(receipt)
     assert SECRET.encode() not in path.read_bytes()
 
 

@@ -50,7 +50,8 @@ def test_layout_and_permissions(
     store = ReceiptStore.for_project(project)
     assert store.root == project / ".vectimus" / "receipts" == receipts_dir(project)
     receipt = many(_signer(key, store, step_clock()), 1)[0]
-    path = store.write(receipt)
+    store.write(receipt)
+    path = store.path_for(receipt)
     assert path == store.root / receipt.timestamp[:10] / f"{receipt.receipt_id}.json"
     assert path.read_bytes() == receipt_bytes(receipt) + b"\n"
     assert _mode(path) == 0o600
@@ -101,7 +102,10 @@ def test_swapped_files_are_noticed(
     project: Path, key: SigningKey, many: Callable[..., list[Receipt]], step_clock: type
 ) -> None:
     store = ReceiptStore.for_project(project)
-    paths = [store.write(r) for r in many(_signer(key, store, step_clock()), 2)]
+    receipts = many(_signer(key, store, step_clock()), 2)
+    for receipt in receipts:
+        store.write(receipt)
+    paths = [store.path_for(r) for r in receipts]
     first, second = (p.read_bytes() for p in paths)
     paths[0].write_bytes(second)
     paths[1].write_bytes(first)

@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 def format_utc(moment: datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SS.ffffffZ``, in UTC. (isoformat costs a third of strftime, and
     every receipt, audit record and event carries one.)"""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def utc_now_iso() -> str:

@@ -88,7 +88,7 @@ class AuditSinkService:
             self.index.refresh()
             for entry_id, found in records:
                 try:
-                    self._record(found)
+                    recorded_at = self._record(found)
                 except Exception as exc:
                     log.exception(
                         "audit write failed: will retry",
@@ -97,19 +97,21 @@ class AuditSinkService:
                     )
                     outcome.failed[entry_id] = safe_error(exc)
                     continue
-                events.append(event_record(found, utc_now_iso(), self.patterns))
+                events.append(event_record(found, recorded_at, self.patterns))
                 outcome.done.append(entry_id)
             self.audit.sync()  # what is acknowledged is on disk
         return events
 
-    def _record(self, found: ReceiptRecord) -> None:
+    def _record(self, found: ReceiptRecord) -> str:
+        """Write the receipt file and the audit record, unless the log holds them; when the
+        event is recorded (the audit record's time, or now)."""
         receipt_id = found.receipt.receipt_id
         if receipt_id in self.index:
             self.already += 1
             log.info("receipt already audited: event only", **_ids(found))
-            return
+            return utc_now_iso()
         self.store.write(found.receipt)
-        self.audit.append(
+        record = self.audit.append(
             found.event,
             found.decision,
             receipt_id=receipt_id,
@@ -118,6 +120,7 @@ class AuditSinkService:
         )
         self.index.add(receipt_id)
         self.recorded += 1
+        return record.recorded_at
 
     async def give_up(self, delivery: Delivery, error: str) -> None:
         return None

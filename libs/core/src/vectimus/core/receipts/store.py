@@ -240,8 +240,9 @@ class ReceiptStore:
     def path_for(self, receipt: Receipt) -> Path:
         return self.root / receipt.timestamp[:10] / f"{receipt.receipt_id}.json"
 
-    def write(self, receipt: Receipt) -> Path:
-        """Write ``receipt`` to its dated directory and return the file."""
+    def write(self, receipt: Receipt) -> None:
+        """Write ``receipt`` to its dated directory (the file :meth:`path_for` names).
+        Strings, not pathlib, on this path: the audit sink writes a file per record."""
         day = receipt.timestamp[:10]
         if _DATE_DIR.fullmatch(day) is None:
             raise ReceiptError(f"receipt {receipt.receipt_id} has a malformed timestamp")
@@ -254,7 +255,6 @@ class ReceiptStore:
             _write_private(path, encode_receipt(receipt))
         except OSError as exc:
             raise ReceiptError(f"cannot write receipt {path}: {exc}") from None
-        return Path(path)
 
     # --- pruning -------------------------------------------------------------------------
 
