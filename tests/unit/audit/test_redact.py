@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.conftest import make_event
 from vectimus.core.audit.redact import (
     DEFAULT_PATTERNS,
     RedactPatternError,
@@ -334,3 +335,22 @@ def test_trigger_prefilter_never_changes_the_result(text: str) -> None:
     minimum length, is only a shortcut."""
     unfiltered = tuple(dataclasses.replace(p, triggers=(), min_length=0) for p in DEFAULT_PATTERNS)
     assert redact_text(text) == redact_text(text, unfiltered)
+
+
+_FIELD_TEXT = st.lists(st.text(max_size=30) | _SECRETISH, max_size=4).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(command=_FIELD_TEXT, url=_FIELD_TEXT, note=_FIELD_TEXT, extra=_FIELD_TEXT)
+def test_an_event_is_redacted_as_each_of_its_strings_alone(
+    command: str, url: str, note: str, extra: str
+) -> None:
+    """redact_event looks for triggers once in the whole event, then only for those in each
+    string: a shortcut that must mask exactly what redacting every string alone masks."""
+    ev = make_event(command, url=url, extra={"note": note, "other": extra, "turns": 3})
+    action = redact_event(ev).event.action
+    assert action.command == redact_text(command)[0]
+    assert action.url == redact_text(url)[0]
+    assert action.extra["note"] == redact_text(note)[0]
+    assert action.extra["other"] == redact_text(extra)[0]
+    assert action.extra["turns"] == 3

@@ -227,6 +227,8 @@ class _ScanPlan:
     by_trigger: Mapping[str, frozenset[int]]
     untriggered: tuple[int, ...]
     everything: tuple[int, ...]
+    encoded: tuple[tuple[str, bytes], ...]
+    """Each trigger with its bytes, for :meth:`within`."""
 
     def candidates(self, text: str) -> Sequence[int]:
         """The ranks of the patterns worth searching ``text`` with, in any order."""
@@ -234,11 +236,21 @@ class _ScanPlan:
             # re's case-insensitive matching folds a few non-ASCII letters (the long s, the
             # dotted capital I) onto ASCII ones, which str.lower() does not: search them all.
             return self.everything
+        if not self.by_trigger:
+            return self.untriggered
         lowered = text.lower()
         present = [ranks for trigger, ranks in self.by_trigger.items() if trigger in lowered]
         if not present:
             return self.untriggered
         return tuple(frozenset(self.untriggered).union(*present))
+
+    def within(self, blob: bytes) -> _ScanPlan:
+        """This plan for the strings of the JSON document ``blob`` only: without the
+        triggers the document lacks. Sound because no trigger holds a character that JSON
+        escapes, so a trigger inside a string is inside the document too."""
+        lowered = blob.lower()
+        present = {t: self.by_trigger[t] for t, b in self.encoded if b in lowered}
+        return _ScanPlan(self.patterns, present, self.untriggered, self.everything, ())
 
 
 def _plan(patterns: Sequence[SecretPattern]) -> _ScanPlan:
@@ -251,6 +263,7 @@ def _plan(patterns: Sequence[SecretPattern]) -> _ScanPlan:
         by_trigger={t: frozenset(ranks) for t, ranks in by_trigger.items()},
         untriggered=tuple(r for r, p in enumerate(patterns) if not p.triggers),
         everything=tuple(range(len(patterns))),
+        encoded=tuple((t, t.encode()) for t in by_trigger),
     )
 
 
@@ -277,9 +290,15 @@ def redact_text(
     Every pattern scans the original text; overlapping finds merge into one mask named
     after the earliest pattern in ``patterns`` among them.
     """
+    return _redact(text, patterns, _plan_of(patterns))
+
+
+def _redact(
+    text: str, patterns: Sequence[SecretPattern], plan: _ScanPlan
+) -> tuple[str, dict[str, int]]:
     found: list[tuple[int, int, int]] = []
     length = len(text)
-    for rank in _plan_of(patterns).candidates(text):
+    for rank in plan.candidates(text):
         pattern = patterns[rank]
         if length >= pattern.min_length:
             found.extend((start, end, rank) for start, end in _spans(pattern, text))
@@ -320,17 +339,33 @@ def content_digest(content: str) -> ContentDigest:
 
 
 def _redact_tree(
-    value: Any, path: str, patterns: Sequence[SecretPattern], hits: list[Redaction]
+    value: Any,
+    path: str,
+    patterns: Sequence[SecretPattern],
+    plan: _ScanPlan,
+    hits: list[Redaction],
 ) -> Any:
     if isinstance(value, str):
-        cleaned, found = redact_text(value, patterns)
-        hits.extend(Redaction(field=path, kind=k, count=n) for k, n in found.items())
+        cleaned, found = _redact(value, patterns, plan)
+        if found:
+            hits.extend(Redaction(field=path, kind=k, count=n) for k, n in found.items())
         return cleaned
     if isinstance(value, dict):
-        return {k: _redact_tree(v, f"{path}.{k}", patterns, hits) for k, v in value.items()}
+        return {
+            k: v if _is_scalar(v) else _redact_tree(v, f"{path}.{k}", patterns, plan, hits)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [_redact_tree(v, f"{path}[{i}]", patterns, hits) for i, v in enumerate(value)]
+        return [
+            v if _is_scalar(v) else _redact_tree(v, f"{path}[{i}]", patterns, plan, hits)
+            for i, v in enumerate(value)
+        ]
     return value
+
+
+def _is_scalar(value: Any) -> bool:
+    """Nothing to redact: most of an event's leaves are None, numbers or flags."""
+    return value is None or value.__class__ in (bool, int, float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,7 +388,9 @@ def redact_event(
             content[name] = content_digest(raw)
             action[name] = None
     hits: list[Redaction] = []
-    cleaned = {k: _redact_tree(v, k, patterns, hits) for k, v in data.items()}
+    # One trigger pass over the whole event, not one per string: most events hold none.
+    plan = _plan_of(patterns).within(msgspec.json.encode(data))
+    cleaned = {k: _redact_tree(v, k, patterns, plan, hits) for k, v in data.items()}
     return RedactedEvent(
         event=msgspec.convert(cleaned, Event), content=content, redactions=tuple(hits)
     )
