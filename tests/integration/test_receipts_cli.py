@@ -17,7 +17,7 @@ from vectimus.core.events import Action, Decision, Event, Identity, Source
 from vectimus.core.receipts.ids import new_receipt_id
 from vectimus.core.receipts.keys import load_or_create_signing_key, signing_key_path
 from vectimus.core.receipts.receipt import Receipt, ReceiptSigner
-from vectimus.core.receipts.store import FileHeadStore, ReceiptStore
+from vectimus.core.receipts.store import FileHeadStore, ReceiptStore, load_receipt_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONSOLE_SCRIPT = REPO_ROOT / ".venv" / "bin" / "vectimus"
@@ -110,6 +110,45 @@ def test_verify_one_receipt(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("OK ")
     assert path.stem in result.stdout
+
+
+def _as_segment(paths: list[Path]) -> Path:
+    """The receipts of ``paths`` moved into their day's segment, as the audit sink stores
+    them."""
+    store = ReceiptStore.for_project(paths[0].parents[3])
+    receipts = [load_receipt_file(path) for path in paths]
+    for path in paths:
+        path.unlink()
+    store.append(receipts)
+    return store.segment_for(receipts[0].timestamp[:10])
+
+
+def test_verify_every_receipt_of_a_segment(project: Path) -> None:
+    now = datetime.now(UTC).replace(hour=1)
+    segment = _as_segment(make_receipts(project, 3, start=now))
+    result = vectimus("verify", segment)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("OK ") == 3
+    assert vectimus("verify", "--chain", project / ".vectimus" / "receipts").returncode == 0
+
+
+def test_verify_a_segment_names_the_bad_lines(project: Path) -> None:
+    now = datetime.now(UTC).replace(hour=1)
+    segment = _as_segment(make_receipts(project, 3, start=now))
+    lines = segment.read_text().splitlines(keepends=True)
+    data = json.loads(lines[1])
+    data["decision"] = "allow" if data["decision"] == "deny" else "deny"
+    segment.write_text(lines[0] + json.dumps(data) + "\n" + "{torn\n")
+    result = vectimus("verify", segment)
+    assert result.returncode == 1
+    assert result.stdout.count("OK ") == 1
+    assert "FAIL " in result.stdout and "bad signature" in result.stdout
+    assert f"UNREADABLE {segment}:3" in result.stdout
+    segment.write_text("")
+    empty = vectimus("verify", segment)
+    assert empty.returncode == 1 and "no receipts" in empty.stdout
+    missing = vectimus("verify", segment.with_name("gone.jsonl"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr
 
 
 def test_verify_reports_a_changed_receipt(project: Path) -> None:

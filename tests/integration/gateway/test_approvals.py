@@ -27,7 +27,7 @@ from vectimus.core.audit.reader import query
 from vectimus.core.audit.record import AuditRecord
 from vectimus.core.receipts.keys import Keyring, keyring_dir
 from vectimus.core.receipts.receipt import verify_receipt
-from vectimus.core.receipts.store import load_receipt_file
+from vectimus.core.receipts.store import iter_receipts
 
 from .conftest import KEY, SSE, Gateway, start_gateway, start_services
 
@@ -131,8 +131,7 @@ def check_trail(stack: Stack, sse: SSE, escalated: str, answer: dict[str, Any]) 
     assert record.decision.escalation_of == escalated
     assert record.decision.decision == answer["decision"]
     assert audit_record(stack.home, escalated).decision.decision == "escalate"
-    [path] = (stack.home / "receipts").glob(f"*/{settled}.json")
-    receipt = load_receipt_file(path)
+    [receipt] = [r for r in iter_receipts(stack.home / "receipts") if r.receipt_id == settled]
     assert receipt.escalation_of == escalated
     assert verify_receipt(receipt, Keyring(keyring_dir(stack.home))).ok
     events = [data for _, data in sse.take(2, timeout=15)]

@@ -18,6 +18,7 @@ from vectimus.core.bundles.build import build_bundle
 from vectimus.core.bundles.format import Bundle, encode_bundle
 from vectimus.core.bundles.trust import public_key_text
 from vectimus.core.receipts.keys import SigningKey
+from vectimus.core.receipts.store import iter_receipts
 
 from .conftest import AUTH, Gateway, start_gateway
 
@@ -153,8 +154,10 @@ def test_swap_under_load_then_a_broken_bundle_keeps_the_set(
         records = [json.loads(line) for line in audit.read_text().splitlines()]
         [record] = [r for r in records if r["receipt_id"] == last["receipt_id"]]
         assert record["policy_set_hash"] == new_hash
-        [receipt] = list((home / "receipts").rglob(f"{last['receipt_id']}.json"))
-        assert json.loads(receipt.read_text())["policy_set_hash"] == new_hash
+        [receipt] = [
+            r for r in iter_receipts(home / "receipts") if r.receipt_id == last["receipt_id"]
+        ]
+        assert receipt.policy_set_hash == new_hash
 
         # A broken policy in a validly signed bundle: refused; the new set keeps serving.
         broken = resign(new, key, {"packs/team/new-a.cedar": '@id("new-a")\nforbid (;\n'})

@@ -19,6 +19,7 @@ from vectimus.core.bus.memory import MemoryBus
 from vectimus.core.bus.messages import EVENTS_STREAM, EventRecord, ReceiptRecord, decode, encode
 from vectimus.core.receipts.keys import SigningKey
 from vectimus.core.receipts.receipt import MemoryHeadStore, ReceiptSigner
+from vectimus.core.receipts.store import SEGMENT_FILE, ReceiptStore, iter_receipts
 
 SECRET = "AKIAIOSFODNN7EXAMPLE"
 
@@ -84,8 +85,10 @@ class TestSinkService:
         records = list(query(tmp_path / "audit"))
         assert [r.receipt_id for r in records] == [found.receipt.receipt_id]
         assert records[0].caller == "ci"
-        stored = list((tmp_path / "receipts").rglob("*.json"))
-        assert [p.name for p in stored] == [f"{found.receipt.receipt_id}.json"]
+        stored = list(iter_receipts(tmp_path / "receipts"))
+        assert stored == [found.receipt]  # once, in the day's segment
+        [segment] = (tmp_path / "receipts").rglob("*.json*")
+        assert segment.name == SEGMENT_FILE
         events = (await bus.read({EVENTS_STREAM: "0"}))[EVENTS_STREAM]
         assert len(events) == 3  # events are at least once: dashboards key them by receipt id
         first_event = decode(events[0].payload, EventRecord)
@@ -105,6 +108,41 @@ class TestSinkService:
         restarted = open_sink(MemoryBus(), settings)
         await restarted.handle([Delivery("1-0", encode(found), 2)])
         restarted.audit.close()
+        assert len(list(query(tmp_path / "audit"))) == 1
+
+    async def test_a_crash_between_the_receipt_and_its_record_stores_it_once(
+        self, key: SigningKey, tmp_path: Path
+    ) -> None:
+        settings = AuditSinkSettings(
+            audit_dir=tmp_path / "audit", receipts_dir=tmp_path / "receipts"
+        )
+        found = receipt_record(key)
+        ReceiptStore(tmp_path / "receipts").append([found.receipt])  # then the sink died
+        sink = open_sink(MemoryBus(), settings)
+        outcome = await sink.handle([Delivery("1-0", encode(found), 2)])
+        sink.audit.close()
+        assert outcome.done == ["1-0"]
+        assert list(iter_receipts(tmp_path / "receipts")) == [found.receipt]
+        assert len(list(query(tmp_path / "audit"))) == 1
+
+    async def test_a_receipt_store_that_fails_leaves_the_batch_pending(
+        self, key: SigningKey, tmp_path: Path
+    ) -> None:
+        receipts = tmp_path / "receipts"
+        receipts.write_text("a file where the directory should be")
+        settings = AuditSinkSettings(audit_dir=tmp_path / "audit", receipts_dir=receipts)
+        bus = MemoryBus()
+        sink = open_sink(bus, settings)
+        found = receipt_record(key)
+        outcome = await sink.handle([Delivery("1-0", encode(found))])
+        assert list(outcome.failed) == ["1-0"] and outcome.done == []
+        assert list(query(tmp_path / "audit")) == []  # no record without its receipt
+        assert EVENTS_STREAM not in await bus.read({EVENTS_STREAM: "0"})
+        receipts.unlink()
+        outcome = await sink.handle([Delivery("1-0", encode(found), 2)])
+        sink.audit.close()
+        assert outcome.done == ["1-0"]
+        assert list(iter_receipts(receipts)) == [found.receipt]
         assert len(list(query(tmp_path / "audit"))) == 1
 
     async def test_an_undecodable_receipt_is_dead(self, tmp_path: Path) -> None:

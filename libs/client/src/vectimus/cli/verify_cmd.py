@@ -1,5 +1,8 @@
 """`vectimus verify FILE` and `vectimus verify --chain DIR`: check receipt signatures and chains.
 
+FILE is one receipt file (``<receipt id>.json``, as the hook writes them) or a segment
+(``receipts.jsonl``, as the audit sink writes them), whose receipts are each checked.
+
 Exit status: 0 all good; 1 a receipt or chain failed verification; 2 the input could not be
 used (missing file, not JSON, not a receipt, bad arguments).
 """
@@ -13,10 +16,12 @@ from pathlib import Path
 from vectimus.core.errors import VectimusError
 from vectimus.core.receipts.chain import verify_chain
 from vectimus.core.receipts.keys import Keyring, keyring_dir, load_public_key_file
-from vectimus.core.receipts.receipt import verify_receipt
+from vectimus.core.receipts.receipt import Receipt, verify_receipt
 from vectimus.core.receipts.store import (
     ANCHORS_FILE,
+    SEGMENT_SUFFIX,
     load_receipt_file,
+    load_receipt_segment,
     load_receipts,
     placement_problem,
     read_anchors,
@@ -28,7 +33,12 @@ EXIT_BAD_INPUT = 2
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", nargs="?", type=Path, help="one receipt file to verify")
+    parser.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        help="one receipt file, or a receipt segment (receipts.jsonl), to verify",
+    )
     parser.add_argument(
         "--chain",
         metavar="DIR",
@@ -76,16 +86,31 @@ def _keyring(directory: Path | None, extra: list[Path]) -> Keyring:
 
 
 def _verify_file(path: Path, keyring: Keyring) -> int:
-    receipt = load_receipt_file(path)
+    """One receipt file, or every receipt of a segment (``receipts.jsonl``)."""
+    if path.suffix != SEGMENT_SUFFIX:
+        return EXIT_OK if _verify_one(path, load_receipt_file(path), keyring) else EXIT_FAILED
+    if not path.is_file():
+        return _error(f"{path}: no such file")
+    receipts, unreadable = load_receipt_segment(path)
+    if not receipts and not unreadable:
+        print(f"FAIL {path}: no receipts in it")
+        return EXIT_FAILED
+    failed = [receipt for receipt in receipts if not _verify_one(path, receipt, keyring)]
+    for problem in unreadable:
+        print(f"UNREADABLE {problem.reason}")
+    return EXIT_FAILED if failed or unreadable else EXIT_OK
+
+
+def _verify_one(path: Path, receipt: Receipt, keyring: Keyring) -> bool:
     result = verify_receipt(receipt, keyring)
     if result.ok:
         print(
             f"OK {path}: receipt {receipt.receipt_id} ({receipt.decision}, "
             f"{receipt.timestamp}) {result.reason}"
         )
-        return EXIT_OK
-    print(f"FAIL {path}: receipt {receipt.receipt_id}: {result.reason}")
-    return EXIT_FAILED
+    else:
+        print(f"FAIL {path}: receipt {receipt.receipt_id}: {result.reason}")
+    return result.ok
 
 
 def _verify_chain(directory: Path, keyring: Keyring) -> int:

@@ -1,10 +1,11 @@
 """The audit-sink service: signed receipts in (group "audit"), files and events out.
 
 Per batch, under the log directory's sink lock: take in what the log gained since the last
-look, then for each receipt not yet in the log write its receipt file and append its
-redacted audit record; fsync the log; XADD one event per receipt; acknowledge. A receipt
-already in the log (delivered again, or published again by the signer) gets its event
-again but never a second record.
+look; append the receipts not yet in the log to the day's receipt segment
+(``<receipts dir>/YYYY-MM-DD/receipts.jsonl``, one write); append each one's redacted audit
+record; fsync the log; XADD one event per receipt; acknowledge. A receipt already in the log
+(delivered again, or published again by the signer) gets its event again but never a second
+record.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from vectimus.core.bus.messages import (
 from vectimus.core.bus.worker import Outcome, Worker
 from vectimus.core.clock import utc_now_iso
 from vectimus.core.logs import get_logger, safe_error
+from vectimus.core.receipts.receipt import Receipt
 from vectimus.core.receipts.store import ReceiptStore
 
 SERVICE = "audit-sink"
@@ -86,7 +88,10 @@ class AuditSinkService:
         events = []
         with self.index.locked():
             self.index.refresh()
+            self._store_receipts(records, outcome)
             for entry_id, found in records:
+                if entry_id in outcome.failed:
+                    continue
                 try:
                     recorded_at = self._record(found)
                 except Exception as exc:
@@ -102,15 +107,32 @@ class AuditSinkService:
             self.audit.sync()  # what is acknowledged is on disk
         return events
 
+    def _store_receipts(self, records: list[tuple[str, ReceiptRecord]], outcome: Outcome) -> None:
+        """Append the receipts the log does not hold yet to the receipt segments, in one
+        write per day. Before their audit records: a crash in between stores them again on
+        redelivery, and readers count a line stored twice once."""
+        wanted: dict[str, Receipt] = {}
+        for _, found in records:
+            if found.receipt.receipt_id not in self.index:
+                wanted.setdefault(found.receipt.receipt_id, found.receipt)
+        if not wanted:
+            return
+        try:
+            self.store.append(list(wanted.values()))
+        except Exception as exc:
+            log.exception("receipt store failed: will retry", error=safe_error(exc))
+            for entry_id, found in records:
+                if found.receipt.receipt_id in wanted:
+                    outcome.failed[entry_id] = safe_error(exc)
+
     def _record(self, found: ReceiptRecord) -> str:
-        """Write the receipt file and the audit record, unless the log holds them; when the
-        event is recorded (the audit record's time, or now)."""
+        """Write the audit record, unless the log holds it; when the event is recorded (the
+        audit record's time, or now). Its receipt is stored already."""
         receipt_id = found.receipt.receipt_id
         if receipt_id in self.index:
             self.already += 1
             log.info("receipt already audited: event only", **_ids(found))
             return utc_now_iso()
-        self.store.write(found.receipt)
         record = self.audit.append(
             found.event,
             found.decision,
