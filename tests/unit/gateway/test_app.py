@@ -179,6 +179,40 @@ class TestBadInput:
         assert body["error"] == "payload-too-large"
         assert "2048" in body["message"]
 
+    def test_a_streamed_body_over_the_limit(self, gateway: ClientFactory) -> None:
+        """No Content-Length to refuse up front: the limit holds on the bytes that arrive."""
+        client, _ = gateway(max_body_bytes=2048)
+        chunks = iter([bash("echo " + "x" * 1500), b" " * 1500])
+        answer = client.post("/evaluate", content=chunks)
+        assert answer.status_code == 413
+        assert answer.json()["error"] == "payload-too-large"
+
+    def test_a_bad_content_length(self, gateway: ClientFactory) -> None:
+        client, _ = gateway()
+        answer = client.post("/evaluate", content=bash("ls"), headers={"Content-Length": "x1"})
+        assert answer.status_code == 400
+        assert answer.json()["error"] == "bad-request"
+        assert "content-length" in answer.json()["message"].lower()
+
+    def test_only_post_is_allowed(self, gateway: ClientFactory) -> None:
+        client, _ = gateway()
+        for method in ("GET", "PUT", "DELETE"):
+            answer = client.request(method, "/evaluate")
+            assert answer.status_code == 405, method
+            assert answer.json()["error"] == "method-not-allowed"
+            assert answer.headers["allow"] == "POST"
+
+    def test_the_callers_request_id_comes_back_when_it_is_sane(
+        self, gateway: ClientFactory
+    ) -> None:
+        client, _ = gateway()
+        given = client.post("/evaluate", content=bash("ls"), headers={"X-Request-ID": "ci-42.a"})
+        assert given.headers["x-request-id"] == "ci-42.a"
+        odd = client.post("/evaluate", content=bash("ls"), headers={"X-Request-ID": "a b;c"})
+        assert odd.headers["x-request-id"] not in ("", "a b;c")
+        assert odd.headers["content-type"] == "application/json"
+        assert int(odd.headers["content-length"]) == len(odd.content)
+
 
 class TestAuth:
     KEYS = ({"name": "alice", "key": "a" * 20}, {"name": "bob", "key": "b" * 20})

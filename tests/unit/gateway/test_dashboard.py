@@ -157,6 +157,30 @@ class TestData:
         page = client.get("/dashboard", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in page.headers
 
+    def test_cors_covers_evaluate_too(self, gateway: ClientFactory) -> None:
+        """/evaluate is a raw ASGI route; Litestar's CORS wraps it like every other."""
+        client, _ = gateway(api_keys=KEYS, cors_origins=("https://dash.example",))
+        origin = {"Origin": "https://dash.example"}
+        preflight = client.options(
+            "/evaluate",
+            headers={
+                **origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization, content-type",
+            },
+        )
+        assert preflight.status_code in {200, 204}
+        assert preflight.headers["access-control-allow-origin"] == "https://dash.example"
+        body = b'{"tool_name": "Bash", "tool_input": {"command": "ls"}}'
+        key = {"Authorization": f"Bearer {KEYS[0]['key']}"}
+        answer = client.post("/evaluate", content=body, headers={**origin, **key})
+        assert answer.status_code == 200
+        assert answer.headers["access-control-allow-origin"] == "https://dash.example"
+        other = client.post(
+            "/evaluate", content=body, headers={"Origin": "https://evil.example", **key}
+        )
+        assert "access-control-allow-origin" not in other.headers
+
     def test_no_cors_without_origins(self, gateway: ClientFactory) -> None:
         client, _ = gateway(api_keys=KEYS)
         answer = client.get("/policies", headers={"Origin": "https://dash.example"})

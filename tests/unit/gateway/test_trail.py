@@ -10,12 +10,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from litestar.testing import TestClient
 
 from tests.conftest import POLICIES
 from vectimus.core.bus.memory import MemoryBus
 from vectimus.core.engine.compile import compile_policies, load_policy_dirs
+from vectimus.core.receipts.store import iter_receipts
 from vectimus.gateway import app as app_module
 from vectimus.gateway.app import build_app
 from vectimus.gateway.core import GatewayCore
@@ -75,8 +77,9 @@ def _wait_for(find: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
 
 def _receipt(home: Path, receipt_id: str) -> dict[str, Any]:
     def find() -> dict[str, Any] | None:
-        for path in (home / "receipts").glob(f"*/{receipt_id}.json"):
-            return json.loads(path.read_text())
+        for receipt in iter_receipts(home / "receipts"):
+            if receipt.receipt_id == receipt_id:
+                return msgspec.to_builtins(receipt)  # type: ignore[no-any-return]
         return None
 
     return _wait_for(find, f"the receipt {receipt_id}")  # type: ignore[no-any-return]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from vectimus.gateway.auth import AuthResult
 from vectimus.gateway.errors import ApiError
 from vectimus.gateway.ids import new_request_id
 
@@ -22,18 +24,15 @@ def core_of(connection: ASGIConnection[Any, Any, Any, Any]) -> GatewayCore:
     return core
 
 
-def request_id_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+def request_id_from(given: str | None) -> str:
     """The caller's X-Request-ID when it is a sane token, else a new one."""
-    given = connection.headers.get("x-request-id")
     if given and _REQUEST_ID.fullmatch(given):
         return given
     return new_request_id()
 
 
-async def require_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: a configured API key, or a 401. The key's name becomes ``state.caller``."""
-    core = core_of(connection)
-    headers = connection.headers
+def authenticate(core: GatewayCore, headers: Mapping[str, str]) -> AuthResult:
+    """The caller of a request with these (lower-case) headers, or a 401."""
     result = core.keys.check(headers.get("authorization"), headers.get("x-vectimus-key"))
     if result.caller is None:
         message = (
@@ -48,5 +47,11 @@ async def require_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
             hint="send it as 'Authorization: Bearer <key>' or 'X-Vectimus-Key: <key>'",
             headers={"WWW-Authenticate": 'Bearer realm="vectimus"'},
         )
+    return result
+
+
+async def require_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: a configured API key, or a 401. The key's name becomes ``state.caller``."""
+    result = authenticate(core_of(connection), connection.headers)
     connection.state.caller = result.caller
     connection.state.roles = result.roles

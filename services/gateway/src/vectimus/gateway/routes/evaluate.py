@@ -11,16 +11,33 @@ like any decision: an unknown source or a JSON body that is not an object is ans
 with the error *and* a deny (``decision``, ``reason``, ``receipt_id``), and published for
 signing and audit. Rejections that are not evaluation attempts leave no trail: a missing or
 wrong key (401), a body over the limit (413), an empty or malformed JSON body (400 bad-json).
+
+The route is a Litestar ASGI handler: every agent tool call passes through it, and Litestar's
+request and response objects, and a guard (which copies its handler per call), were half the
+gateway's CPU per request. Routing, CORS and the error handlers are Litestar's as for every
+route; the key check is the guard's own function.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 import structlog
-from litestar import Request, Response, post
+from litestar import asgi
+from litestar.enums import ScopeType
+from litestar.exceptions import ClientException, InternalServerException, MethodNotAllowedException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.types import (
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    HTTPScope,
+    Receive,
+    Scope,
+    Send,
+)
 from msgspec import UNSET, UnsetType
 
 from vectimus.core.events import Decision
@@ -30,7 +47,7 @@ from vectimus.core.normalise.registry import NORMALISERS
 from vectimus.core.protocol import render
 from vectimus.gateway.enrichment import split_enrichment
 from vectimus.gateway.errors import JSON, ApiError
-from vectimus.gateway.routes.common import core_of, request_id_of, require_key
+from vectimus.gateway.routes.common import authenticate, request_id_from
 
 log = structlog.get_logger("vectimus.gateway.evaluate")
 
@@ -55,6 +72,7 @@ class Answer(msgspec.Struct):
 
 
 _encode = msgspec.json.Encoder().encode
+_JSON_TYPE = JSON.encode()
 
 
 def _hook_event(payload: dict[str, Any]) -> str | None:
@@ -76,8 +94,8 @@ def _observed(decision: Decision) -> Decision:
     )
 
 
-def _source(request: Request[Any, Any, Any]) -> str:
-    source = request.headers.get("x-vectimus-source") or DEFAULT_SOURCE
+def _source(given: str | None) -> str:
+    source = given or DEFAULT_SOURCE
     if source not in NORMALISERS:
         valid = list(NORMALISERS)
         raise ApiError(
@@ -109,7 +127,7 @@ def _payload(body: bytes) -> dict[str, Any]:
 
 async def _refuse(
     core: Any,
-    request: Request[Any, Any, Any],
+    headers: Mapping[str, str],
     *,
     request_id: str,
     caller: str,
@@ -117,7 +135,7 @@ async def _refuse(
     error: ApiError,
 ) -> None:
     """Record a call refused before evaluation; its deny joins the error body."""
-    source = (request.headers.get("x-vectimus-source") or DEFAULT_SOURCE)[:64]
+    source = (headers.get("x-vectimus-source") or DEFAULT_SOURCE)[:64]
     with bind_ids(request_id=request_id):
         outcome = await core.decider.refuse(
             request_id=request_id,
@@ -143,20 +161,56 @@ async def _refuse(
     error.headers.setdefault("X-Request-ID", request_id)
 
 
-@post("/evaluate", guards=[require_key], status_code=200)
-async def evaluate(request: Request[Any, Any, Any]) -> Response[bytes]:
+def _headers(scope: HTTPScope) -> dict[str, str]:
+    """The request's headers by (lower-case) name; the first of a repeated one."""
+    headers: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return headers
+
+
+async def _body(receive: Receive, declared: str | None, limit: int) -> bytes:
+    """The request body; Litestar's own errors for what its ``Request.body`` refuses: a
+    declared or streamed size over ``limit`` (413), a bad Content-Length (400)."""
+    if declared is not None:
+        try:
+            too_large = int(declared) > limit
+        except ValueError:
+            raise ClientException(f"Invalid content-length: {declared!r}") from None
+        if too_large:
+            raise RequestEntityTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise InternalServerException("client disconnected prematurely")
+        chunk = message["body"]
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+@asgi("/evaluate", is_mount=False, copy_scope=False)
+async def evaluate(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] != ScopeType.HTTP or scope["method"] != "POST":
+        raise MethodNotAllowedException(headers={"Allow": "POST"})
     started = time.perf_counter()
-    core = core_of(request)
-    request_id = request_id_of(request)
-    caller: str = request.state.caller
-    body = await request.body()
+    core = scope["app"].state.core
+    headers = _headers(scope)
+    caller = authenticate(core, headers).caller or ""
+    request_id = request_id_from(headers.get("x-request-id"))
+    body = await _body(receive, headers.get("content-length"), core.settings.max_body_bytes)
     try:
-        source = _source(request)
+        source = _source(headers.get("x-vectimus-source"))
         payload = _payload(body)
     except ApiError as error:
         if error.code in _REFUSED_CODES:
             await _refuse(
-                core, request, request_id=request_id, caller=caller, body=body, error=error
+                core, headers, request_id=request_id, caller=caller, body=body, error=error
             )
         raise
     hook_event = _hook_event(payload)
@@ -233,9 +287,16 @@ async def evaluate(request: Request[Any, Any, Any]) -> Response[bytes]:
             answer.hookSpecificOutput = rendered["hookSpecificOutput"]
     # Not hook-shaped and not evaluated: a 503 tells an API client to retry or alarm.
     status = 503 if outcome.failure and hook_event is None else 200
-    return Response(
-        content=_encode(answer),
-        status_code=status,
-        media_type=JSON,
-        headers={"X-Request-ID": request_id},
-    )
+    content = _encode(answer)
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", _JSON_TYPE),
+            (b"content-length", str(len(content)).encode()),
+            (b"x-request-id", request_id.encode()),
+        ],
+    }
+    await send(start)
+    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": content, "more_body": False}
+    await send(end)
