@@ -18,8 +18,9 @@ that cannot keep up shows, and ``trail_drain_s`` how long it then took to drain.
 diagnostic rows at c=16: the trail at the same priority (the sustained rate when everything
 shares two cores), the trail in the idle scheduling class (``chrt --idle``: it runs only on
 CPU the answers leave), and the answer path alone (gateway and evaluator, no signer or sink).
-``cpu_us_per_req`` is each process's CPU time per answered request, read from /proc, so
-the table says where a request's CPU goes.
+``cpu_us_per_req`` is each process's CPU time per answered request, read from /proc, and the
+load generator's own (``client``: it shares the cores), so the table says where a request's
+CPU goes.
 """
 
 from __future__ import annotations
@@ -149,10 +150,12 @@ def measure(
     rows = []
     for concurrency in levels:
         before = cpu_seconds(pids or {})
+        client_before = time.process_time()
         result = on_loop(
             run_load("127.0.0.1", port, requests, concurrency=concurrency, seconds=SECONDS)
         )
         after = cpu_seconds(pids or {})
+        client_cpu = time.process_time() - client_before
         samples = result.latencies_ms
         ok = result.statuses.get(200, 0)
         row = {
@@ -165,9 +168,11 @@ def measure(
         }
         handled = max(1, len(samples))
         if pids:
-            # CPU per request of each process (the warm-up's share is included, so a bound)
+            # CPU per request of each process (the warm-up's share is included, so a bound),
+            # and of the load generator, which shares the cores
             row["cpu_us_per_req"] = " ".join(
-                f"{k}={round((after[k] - before[k]) / handled * 1e6)}" for k in pids
+                [f"{k}={round((after[k] - before[k]) / handled * 1e6)}" for k in pids]
+                + [f"client={round(client_cpu / handled * 1e6)}"]
             )
         if backlog is not None:
             row.update(backlog())
