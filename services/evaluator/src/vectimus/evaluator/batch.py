@@ -5,10 +5,14 @@ Not in a worker thread: Cedar holds the GIL, so a thread bought no parallelism, 
 each batch over and back cost a quarter of the evaluation's own CPU. Yielding between calls
 keeps heartbeats and the policy follower on time (one call takes about a millisecond).
 
-Counting comes before evaluating, once per call: the counts a rule sees include the call it
-judges. The call id given to the counter is the receipt id, fixed per stream entry, so a
-request delivered again after its evaluator died counts once. A counter that fails gives
-counts that say so, and the pipeline escalates the spawns and messages that needed them.
+Every call is counted, once per call, in one round trip per batch that runs beside the
+evaluation: only agent spawns and messages read their session's counts (the other actions'
+Cedar contexts have none), so only they wait for the round trip, and the counts they see
+include the call they judge. The batch's answers are complete, and it is acknowledged, only
+after the counting is done. The call id given to the counter is the receipt id, fixed per
+stream entry, so a request delivered again after its evaluator died counts once. A counter
+that fails gives counts that say so, and the pipeline escalates the spawns and messages that
+needed them.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import AsyncIterator, Sequence
 from vectimus.core.bus.messages import EvalRequest
 from vectimus.core.events import Event
 from vectimus.core.logs import bind_ids, get_logger, safe_error
-from vectimus.core.sessions import SessionCall, SessionCounter, call_of
+from vectimus.core.sessions import COUNTED_ACTIONS, SessionCall, SessionCounter, call_of
 from vectimus.evaluator.handler import (
     Answer,
     Evaluation,
@@ -55,17 +59,34 @@ async def answers_of(
         slots.append(len(calls) if call is not None else None)
         if call is not None:
             calls.append(call)
-    counted = await sessions.count(calls, ttl_s=evaluation.limits.session_ttl_s) if calls else []
-    counts = [counted[slot] if slot is not None else None for slot in slots]
-    for (entry_id, request), found, session in zip(requests, prepared, counts, strict=True):
-        if isinstance(found, Answer):
-            yield found
-            continue
-        try:
-            yield decide(request, entry_id, evaluation, found, session)
-        except Exception as exc:  # noqa: BLE001 - a crash evaluating one call is its deny
-            yield _crashed(evaluation, entry_id, request, exc)
-        await asyncio.sleep(0)
+    if not calls:
+        counting = None
+    else:
+        counting = asyncio.ensure_future(
+            sessions.count(calls, ttl_s=evaluation.limits.session_ttl_s)
+        )
+    try:
+        for (entry_id, request), found, slot in zip(requests, prepared, slots, strict=True):
+            if isinstance(found, Answer):
+                yield found
+                continue
+            session = None
+            if counting is not None and slot is not None and _reads_counts(found):
+                session = (await counting)[slot]
+            try:
+                yield decide(request, entry_id, evaluation, found, session)
+            except Exception as exc:  # noqa: BLE001 - a crash evaluating one call is its deny
+                yield _crashed(evaluation, entry_id, request, exc)
+            await asyncio.sleep(0)
+        if counting is not None:
+            await counting
+    finally:
+        if counting is not None and not counting.done():
+            counting.cancel()  # the batch was abandoned: it stays pending and counts again
+
+
+def _reads_counts(event: Event) -> bool:
+    return event.action.action_type in COUNTED_ACTIONS
 
 
 def _prepare(evaluation: Evaluation, entry_id: str, request: EvalRequest) -> Event | Answer:
