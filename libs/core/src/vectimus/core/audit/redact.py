@@ -249,8 +249,9 @@ class _ScanPlan:
         triggers the document lacks. Sound because no trigger holds a character that JSON
         escapes, so a trigger inside a string is inside the document too."""
         lowered = blob.lower()
-        present = {t: self.by_trigger[t] for t, b in self.encoded if b in lowered}
-        return _ScanPlan(self.patterns, present, self.untriggered, self.everything, ())
+        kept = tuple((t, b) for t, b in self.encoded if b in lowered)
+        present = {t: self.by_trigger[t] for t, _ in kept}
+        return _ScanPlan(self.patterns, present, self.untriggered, self.everything, kept)
 
 
 def _plan(patterns: Sequence[SecretPattern]) -> _ScanPlan:
