@@ -87,6 +87,15 @@ def _write_private(path: str | Path, data: bytes) -> None:
     os.replace(tmp, path)  # noqa: PTH105
 
 
+def _day_of(receipt: Receipt) -> str:
+    """The date directory of ``receipt``; a timestamp that names no date is refused, so it
+    can never name a path outside the receipts directory."""
+    day = receipt.timestamp[:10]
+    if _DATE_DIR.fullmatch(day) is None:
+        raise ReceiptError(f"receipt {receipt.receipt_id} has a malformed timestamp")
+    return day
+
+
 def _append_locked(path: Path, data: bytes) -> None:
     flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW
     fd = os.open(path, flags, 0o600)
@@ -311,17 +320,11 @@ class ReceiptStore:
         return self.root / receipt.timestamp[:10] / f"{receipt.receipt_id}.json"
 
     def write(self, receipt: Receipt) -> None:
-        """Write ``receipt`` to its dated directory (the file :meth:`path_for` names).
-        Strings, not pathlib, on this path: the audit sink writes a file per record."""
-        day = receipt.timestamp[:10]
-        if _DATE_DIR.fullmatch(day) is None:
-            raise ReceiptError(f"receipt {receipt.receipt_id} has a malformed timestamp")
+        """Write ``receipt`` to its dated directory (the file :meth:`path_for` names)."""
+        day = _day_of(receipt)
         path = f"{self._root}/{day}/{receipt.receipt_id}.json"
         try:
-            if day not in self._made_dirs:
-                ensure_private_dir(self.root)
-                ensure_private_dir(self.root / day)
-                self._made_dirs.add(day)
+            self._ensure_day(day)
             _write_private(path, encode_receipt(receipt))
         except OSError as exc:
             raise ReceiptError(f"cannot write receipt {path}: {exc}") from None
@@ -335,20 +338,21 @@ class ReceiptStore:
         A torn last line (a writer killed mid-write) is cut off before the batch goes on."""
         by_day: dict[str, list[bytes]] = {}
         for receipt in receipts:
-            day = receipt.timestamp[:10]
-            if _DATE_DIR.fullmatch(day) is None:
-                raise ReceiptError(f"receipt {receipt.receipt_id} has a malformed timestamp")
-            by_day.setdefault(day, []).append(encode_receipt(receipt))
+            by_day.setdefault(_day_of(receipt), []).append(encode_receipt(receipt))
         for day, lines in by_day.items():
             path = self.segment_for(day)
             try:
-                if day not in self._made_dirs:
-                    ensure_private_dir(self.root)
-                    ensure_private_dir(path.parent)
-                    self._made_dirs.add(day)
+                self._ensure_day(day)
                 _append_locked(path, b"".join(lines))
             except OSError as exc:
                 raise ReceiptError(f"cannot append to {path}: {exc}") from None
+
+    def _ensure_day(self, day: str) -> None:
+        """The root and ``day``'s directory exist, 0700 (checked once per process)."""
+        if day not in self._made_dirs:
+            ensure_private_dir(self.root)
+            ensure_private_dir(self.root / day)
+            self._made_dirs.add(day)
 
     # --- pruning -------------------------------------------------------------------------
 
