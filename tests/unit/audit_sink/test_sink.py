@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from tests.unit.conftest import make_decision, make_event
 from vectimus.audit_sink.handler import SUMMARY_CAP, event_record
@@ -67,14 +68,16 @@ class TestAuditIndex:
         log.close()
 
 
+@pytest.fixture
+def settings(tmp_path: Path) -> AuditSinkSettings:
+    return AuditSinkSettings(audit_dir=tmp_path / "audit", receipts_dir=tmp_path / "receipts")
+
+
 class TestSinkService:
     async def test_a_receipt_delivered_twice_is_recorded_once(
-        self, key: SigningKey, tmp_path: Path
+        self, key: SigningKey, tmp_path: Path, settings: AuditSinkSettings
     ) -> None:
         bus = MemoryBus()
-        settings = AuditSinkSettings(
-            audit_dir=tmp_path / "audit", receipts_dir=tmp_path / "receipts"
-        )
         sink = open_sink(bus, settings)
         found = receipt_record(key, f"export KEY={SECRET}")
         payload = encode(found)
@@ -96,11 +99,8 @@ class TestSinkService:
         assert first_event.recorded_at == records[0].recorded_at  # one clock reading
 
     async def test_a_restarted_sink_knows_what_the_log_holds(
-        self, key: SigningKey, tmp_path: Path
+        self, key: SigningKey, tmp_path: Path, settings: AuditSinkSettings
     ) -> None:
-        settings = AuditSinkSettings(
-            audit_dir=tmp_path / "audit", receipts_dir=tmp_path / "receipts"
-        )
         found = receipt_record(key)
         sink = open_sink(MemoryBus(), settings)
         await sink.handle([Delivery("1-0", encode(found))])
@@ -111,11 +111,8 @@ class TestSinkService:
         assert len(list(query(tmp_path / "audit"))) == 1
 
     async def test_a_crash_between_the_receipt_and_its_record_stores_it_once(
-        self, key: SigningKey, tmp_path: Path
+        self, key: SigningKey, tmp_path: Path, settings: AuditSinkSettings
     ) -> None:
-        settings = AuditSinkSettings(
-            audit_dir=tmp_path / "audit", receipts_dir=tmp_path / "receipts"
-        )
         found = receipt_record(key)
         ReceiptStore(tmp_path / "receipts").append([found.receipt])  # then the sink died
         sink = open_sink(MemoryBus(), settings)
@@ -126,11 +123,10 @@ class TestSinkService:
         assert len(list(query(tmp_path / "audit"))) == 1
 
     async def test_a_receipt_store_that_fails_leaves_the_batch_pending(
-        self, key: SigningKey, tmp_path: Path
+        self, key: SigningKey, tmp_path: Path, settings: AuditSinkSettings
     ) -> None:
         receipts = tmp_path / "receipts"
         receipts.write_text("a file where the directory should be")
-        settings = AuditSinkSettings(audit_dir=tmp_path / "audit", receipts_dir=receipts)
         bus = MemoryBus()
         sink = open_sink(bus, settings)
         found = receipt_record(key)
@@ -145,8 +141,7 @@ class TestSinkService:
         assert list(iter_receipts(receipts)) == [found.receipt]
         assert len(list(query(tmp_path / "audit"))) == 1
 
-    async def test_an_undecodable_receipt_is_dead(self, tmp_path: Path) -> None:
-        settings = AuditSinkSettings(audit_dir=tmp_path / "a", receipts_dir=tmp_path / "r")
+    async def test_an_undecodable_receipt_is_dead(self, settings: AuditSinkSettings) -> None:
         sink = open_sink(MemoryBus(), settings)
         outcome = await sink.handle([Delivery("1-0", msgspec.msgpack.encode({"v": 1}))])
         assert list(outcome.dead) == ["1-0"] and outcome.done == []

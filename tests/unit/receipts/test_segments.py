@@ -23,24 +23,29 @@ from vectimus.core.receipts.store import (
     read_anchors,
 )
 
+Sign = Callable[..., list[Receipt]]
 
-def _signed(
-    store: ReceiptStore,
-    key: SigningKey,
-    many: Callable[..., list[Receipt]],
-    step_clock: type,
-    count: int,
-    start: datetime | None = None,
-) -> list[Receipt]:
-    heads = FileHeadStore.for_receipts_dir(store.root)
-    return many(ReceiptSigner(key, heads, clock=step_clock(start)), count)
+
+@pytest.fixture
+def store(tmp_path: Path) -> ReceiptStore:
+    return ReceiptStore(tmp_path / "receipts")
+
+
+@pytest.fixture
+def sign(store: ReceiptStore, key: SigningKey, many: Sign, step_clock: type) -> Sign:
+    """``sign(count, start=None)``: that many receipts chained in ``store``'s directory."""
+
+    def signed(count: int, start: datetime | None = None) -> list[Receipt]:
+        heads = FileHeadStore.for_receipts_dir(store.root)
+        return many(ReceiptSigner(key, heads, clock=step_clock(start)), count)
+
+    return signed
 
 
 def test_a_batch_is_one_line_per_receipt_in_its_days_segment(
-    tmp_path: Path, key: SigningKey, many: Callable[..., list[Receipt]], step_clock: type
+    store: ReceiptStore, sign: Sign
 ) -> None:
-    store = ReceiptStore(tmp_path / "receipts")
-    receipts = _signed(store, key, many, step_clock, 3)
+    receipts = sign(3)
     store.append(receipts[:2])
     store.append(receipts[2:])
     segment = store.segment_for(receipts[0].timestamp[:10])
@@ -54,12 +59,9 @@ def test_a_batch_is_one_line_per_receipt_in_its_days_segment(
     assert verify_chain(iter_receipts(store.root), Keyring(keyring_dir())).ok
 
 
-def test_receipts_of_several_days_go_to_each_days_segment(
-    tmp_path: Path, key: SigningKey, many: Callable[..., list[Receipt]], step_clock: type
-) -> None:
-    store = ReceiptStore(tmp_path / "receipts")
-    first = _signed(store, key, many, step_clock, 1, datetime(2026, 3, 1, 23, 59, tzinfo=UTC))
-    second = _signed(store, key, many, step_clock, 1, datetime(2026, 3, 2, 0, 1, tzinfo=UTC))
+def test_receipts_of_several_days_go_to_each_days_segment(store: ReceiptStore, sign: Sign) -> None:
+    first = sign(1, datetime(2026, 3, 1, 23, 59, tzinfo=UTC))
+    second = sign(1, datetime(2026, 3, 2, 0, 1, tzinfo=UTC))
     store.append(first + second)
     assert sorted(p.parent.name for p in store.root.rglob(SEGMENT_FILE)) == [
         "2026-03-01",
@@ -67,11 +69,8 @@ def test_receipts_of_several_days_go_to_each_days_segment(
     ]
 
 
-def test_segments_and_single_files_are_read_together(
-    tmp_path: Path, key: SigningKey, many: Callable[..., list[Receipt]], step_clock: type
-) -> None:
-    store = ReceiptStore(tmp_path / "receipts")
-    receipts = _signed(store, key, many, step_clock, 4)
+def test_segments_and_single_files_are_read_together(store: ReceiptStore, sign: Sign) -> None:
+    receipts = sign(4)
     store.write(receipts[0])  # a hook wrote this one
     store.append(receipts[1:])  # a sink these
     assert sorted(r.receipt_id for r in iter_receipts(store.root)) == sorted(
@@ -80,11 +79,8 @@ def test_segments_and_single_files_are_read_together(
     assert verify_chain(iter_receipts(store.root), Keyring(keyring_dir())).ok
 
 
-def test_a_batch_stored_again_after_a_crash_counts_once(
-    tmp_path: Path, key: SigningKey, many: Callable[..., list[Receipt]], step_clock: type
-) -> None:
-    store = ReceiptStore(tmp_path / "receipts")
-    receipts = _signed(store, key, many, step_clock, 2)
+def test_a_batch_stored_again_after_a_crash_counts_once(store: ReceiptStore, sign: Sign) -> None:
+    receipts = sign(2)
     store.append(receipts)
     store.append(receipts)  # redelivered: the audit records were never written
     found, problems = load_receipts(store.root)
@@ -92,11 +88,8 @@ def test_a_batch_stored_again_after_a_crash_counts_once(
     assert verify_chain(iter_receipts(store.root), Keyring(keyring_dir())).ok
 
 
-def test_a_torn_last_line_is_cut_before_the_next_batch(
-    tmp_path: Path, key: SigningKey, many: Callable[..., list[Receipt]], step_clock: type
-) -> None:
-    store = ReceiptStore(tmp_path / "receipts")
-    receipts = _signed(store, key, many, step_clock, 3)
+def test_a_torn_last_line_is_cut_before_the_next_batch(store: ReceiptStore, sign: Sign) -> None:
+    receipts = sign(3)
     store.append(receipts[:1])
     segment = store.segment_for(receipts[0].timestamp[:10])
     with segment.open("ab") as handle:  # a writer killed halfway through its line
@@ -109,11 +102,8 @@ def test_a_torn_last_line_is_cut_before_the_next_batch(
     assert [entry.receipt for entry in found] == receipts and problems == []
 
 
-def test_a_segment_that_is_all_torn_is_emptied(
-    tmp_path: Path, key: SigningKey, many: Callable[..., list[Receipt]], step_clock: type
-) -> None:
-    store = ReceiptStore(tmp_path / "receipts")
-    receipts = _signed(store, key, many, step_clock, 1)
+def test_a_segment_that_is_all_torn_is_emptied(store: ReceiptStore, sign: Sign) -> None:
+    receipts = sign(1)
     segment = store.segment_for(receipts[0].timestamp[:10])
     segment.parent.mkdir(parents=True)
     segment.write_bytes(b"x" * 100_000)  # no newline anywhere, longer than one tail read
@@ -121,11 +111,8 @@ def test_a_segment_that_is_all_torn_is_emptied(
     assert segment.read_bytes() == receipt_bytes(receipts[0]) + b"\n"
 
 
-def test_a_changed_line_is_reported_and_breaks_the_chain(
-    tmp_path: Path, key: SigningKey, many: Callable[..., list[Receipt]], step_clock: type
-) -> None:
-    store = ReceiptStore(tmp_path / "receipts")
-    receipts = _signed(store, key, many, step_clock, 3)
+def test_a_changed_line_is_reported_and_breaks_the_chain(store: ReceiptStore, sign: Sign) -> None:
+    receipts = sign(3)
     store.append(receipts)
     segment = store.segment_for(receipts[0].timestamp[:10])
     lines = segment.read_bytes().splitlines(keepends=True)
@@ -139,11 +126,8 @@ def test_a_changed_line_is_reported_and_breaks_the_chain(
     assert len(found) == 2 and len(problems) == 1 and "not valid JSON" in problems[0].reason
 
 
-def test_a_segment_in_the_wrong_days_folder_is_reported(
-    tmp_path: Path, key: SigningKey, many: Callable[..., list[Receipt]], step_clock: type
-) -> None:
-    store = ReceiptStore(tmp_path / "receipts")
-    receipts = _signed(store, key, many, step_clock, 1, datetime(2026, 3, 1, tzinfo=UTC))
+def test_a_segment_in_the_wrong_days_folder_is_reported(store: ReceiptStore, sign: Sign) -> None:
+    receipts = sign(1, datetime(2026, 3, 1, tzinfo=UTC))
     store.append(receipts)
     moved = store.root / "2026-03-09"
     store.segment_for("2026-03-01").parent.rename(moved)
@@ -152,10 +136,9 @@ def test_a_segment_in_the_wrong_days_folder_is_reported(
 
 
 def test_a_symlink_in_place_of_a_segment_is_refused(
-    tmp_path: Path, key: SigningKey, many: Callable[..., list[Receipt]], step_clock: type
+    store: ReceiptStore, sign: Sign, tmp_path: Path
 ) -> None:
-    store = ReceiptStore(tmp_path / "receipts")
-    receipts = _signed(store, key, many, step_clock, 1)
+    receipts = sign(1)
     victim = tmp_path / "victim"
     victim.write_text("keep me")
     segment = store.segment_for(receipts[0].timestamp[:10])
@@ -167,11 +150,9 @@ def test_a_symlink_in_place_of_a_segment_is_refused(
 
 
 def test_a_malformed_timestamp_is_refused_before_anything_is_written(
-    tmp_path: Path, key: SigningKey, many: Callable[..., list[Receipt]], step_clock: type
+    store: ReceiptStore, sign: Sign
 ) -> None:
-
-    store = ReceiptStore(tmp_path / "receipts")
-    [good] = _signed(store, key, many, step_clock, 1)
+    [good] = sign(1)
     bad = msgspec.structs.replace(good, timestamp="../../etc/x")
     with pytest.raises(ReceiptError, match="malformed timestamp"):
         store.append([good, bad])
@@ -179,12 +160,11 @@ def test_a_malformed_timestamp_is_refused_before_anything_is_written(
 
 
 def test_prune_counts_and_anchors_the_receipts_of_segments(
-    tmp_path: Path, key: SigningKey, many: Callable[..., list[Receipt]], step_clock: type
+    store: ReceiptStore, sign: Sign, key: SigningKey
 ) -> None:
-    store = ReceiptStore(tmp_path / "receipts")
     for day in (1, 2, 3):
         start = datetime(2026, 3, day, 10, tzinfo=UTC)
-        store.append(_signed(store, key, many, step_clock, 2, start))
+        store.append(sign(2, start))
     result = store.prune(days=1, key=key, today=date(2026, 3, 3))
     assert [p.name for p in result.removed_dirs] == ["2026-03-01"]
     assert result.removed_receipts == 2
