@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vectimus.core.events import Decision, Event
+from vectimus.core.events import Action, Context, Decision, Event, Identity, Source
 from vectimus.core.receipts.chain import verify_chain
 from vectimus.core.receipts.jcs import CanonicalisationError, canonicalize
 from vectimus.core.receipts.keys import Keyring, SigningKey, keyring_dir, load_or_create_signing_key
@@ -26,6 +26,7 @@ from vectimus.core.receipts.receipt import (
     ReceiptSigner,
     build_receipt,
     decode_receipt,
+    event_bytes,
     event_hash,
     receipt_bytes,
     receipt_hash,
@@ -346,3 +347,127 @@ def test_a_number_without_canonical_form_fails_verification_cleanly(
     assert not result.ok
     report = verify_chain([receipt], Keyring(keyring_dir()))
     assert [p.kind for p in report.problems] == ["tampered"]
+
+
+# --- the typed fast paths: events and receipts encoded without walking them --------------
+
+_TEXT = st.text(max_size=8)
+_FACT = st.one_of(
+    st.text(max_size=4),
+    st.booleans(),
+    st.integers(-(2**60), 2**60),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+
+
+def _general(value: Any) -> bytes | None:
+    """The general path's bytes (which test_jcs.py holds to the reference serialiser), or
+    None where the value has no canonical form."""
+    try:
+        return canonicalize(value)
+    except CanonicalisationError:
+        return None
+
+
+@given(
+    command=st.none() | _TEXT,
+    principal=_TEXT,
+    groups=st.lists(_TEXT, max_size=2),
+    extra=st.dictionaries(st.text(max_size=3), _FACT, max_size=3),
+)
+@settings(max_examples=300, deadline=None)
+def test_event_bytes_are_the_reference_serialisers(
+    command: str | None, principal: str, groups: list[str], extra: dict[str, Any]
+) -> None:
+    """Built in Python, an event's facts are not validated: a float or a huge integer in
+    ``extra`` takes the general path, and the bytes never differ from the reference."""
+    event = Event(
+        source=Source(tool="claude-code", session_id="s"),
+        identity=Identity(principal=principal, groups=tuple(groups)),
+        action=Action(
+            action_type="shell_command", raw_tool_name="Bash", command=command, extra=extra
+        ),
+    )
+    expected = _general(msgspec.to_builtins(event))
+    if expected is None:
+        with pytest.raises(CanonicalisationError):
+            event_bytes(event)
+        return
+    assert event_bytes(event) == expected
+    assert event_hash(event) == hashlib.sha256(expected).hexdigest()
+
+
+@given(
+    elapsed=st.floats(allow_nan=False, allow_infinity=False) | st.floats(1e-6, 2e15),
+    version=st.sampled_from([1, 2**53 - 1, 2**53 + 1]),
+    packs=st.dictionaries(st.text(max_size=3), _TEXT, max_size=3),
+    reason=_TEXT,
+)
+@settings(max_examples=300, deadline=None)
+def test_receipt_bytes_are_the_reference_serialisers(
+    elapsed: float, version: int, packs: dict[str, str], reason: str
+) -> None:
+    receipt = Receipt(
+        v=version,
+        receipt_id="r1",
+        timestamp="2026-01-01T00:00:00.000000Z",
+        event_hash="0" * 64,
+        decision="allow",
+        reason=reason,
+        matched_policy_ids=("a", reason),
+        policy_set_hash="p",
+        pack_versions=packs,
+        evaluation_time_ms=elapsed,
+        source="claude-code",
+        principal="alice",
+        key_id="ed25519:0123456789abcdef",
+        prev_receipt_hash="",
+        signature="c2ln",
+    )
+    full = msgspec.to_builtins(receipt)
+    unsigned = dict(full)
+    del unsigned["signature"]
+    for value, produced in ((full, receipt_bytes), (unsigned, signing_bytes)):
+        expected = _general(value)
+        if expected is None:
+            with pytest.raises(CanonicalisationError):
+                produced(receipt)
+        else:
+            assert produced(receipt) == expected
+
+
+def _kinds(kind: msgspec.inspect.Type) -> set[str]:
+    """The leaf kinds of a field's type, through unions and tuples."""
+    if isinstance(kind, msgspec.inspect.UnionType):
+        return set().union(*(_kinds(each) for each in kind.types))
+    if isinstance(kind, msgspec.inspect.VarTupleType):
+        return _kinds(kind.item_type)
+    return {type(kind).__name__}
+
+
+def _fields(struct: type[msgspec.Struct]) -> dict[str, set[str]]:
+    info = msgspec.inspect.type_info(struct)
+    assert isinstance(info, msgspec.inspect.StructType)
+    return {field.name: _kinds(field.type) for field in info.fields}
+
+
+def test_the_fast_paths_check_every_member_that_can_be_non_canonical() -> None:
+    """event_bytes and the receipt's bytes check numbers and keys only where these types
+    have them: a new member of another type must be checked there before this test passes."""
+    plain = {"StrType", "LiteralType", "NoneType", "BoolType"}
+    assert _fields(Event) == {
+        "source": {"StructType"},
+        "identity": {"StructType"},
+        "action": {"StructType"},
+        "context": {"StructType"},
+    }
+    for struct in (Source, Identity, Context):
+        assert set().union(*_fields(struct).values()) <= plain
+    action = _fields(Action)
+    assert action.pop("extra") == {"DictType"}  # checked: keys and integers
+    assert set().union(*action.values()) <= plain
+    receipt = _fields(Receipt)
+    assert receipt.pop("v") == {"IntType"}  # checked
+    assert receipt.pop("evaluation_time_ms") == {"FloatType"}  # checked
+    assert receipt.pop("pack_versions") == {"DictType"}  # checked: keys
+    assert set().union(*receipt.values()) <= plain

@@ -6,6 +6,8 @@ is provably the same bytes, which is almost every receipt and event: ASCII keys 
 order is then UTF-16 order), safe integers, and floats that both write in plain decimal
 digits. msgspec's string escaping is already JCS's. That fast path costs about a thirtieth of
 the pure-Python serialiser, and a signer canonicalises three values per receipt.
+Callers that know a value's types check only its numbers and keys (:func:`plain_number`)
+and encode it with :func:`sorted_json`, skipping the walk over every member.
 
 Values must be JSON-shaped builtins (``msgspec.to_builtins`` output): dicts with string keys,
 lists or tuples, str, bool, None, finite floats, and integers. RFC 8785 numbers are IEEE 754
@@ -29,7 +31,10 @@ _SAFE_INT = 2**53 - 1
 # notation, from msgspec and from ECMAScript's Number::toString (checked by a property test).
 _PLAIN_FLOAT_MIN = 1e-5
 _PLAIN_FLOAT_MAX = 1e15
-_sorted_json = msgspec.json.Encoder(order="sorted").encode
+sorted_json = msgspec.json.Encoder(order="sorted").encode
+"""msgspec's JSON with object members (and Struct fields) sorted: RFC 8785's bytes for a
+value whose numbers are all :func:`plain_number` and whose keys are all ASCII. Raises
+UnicodeEncodeError on a lone surrogate."""
 
 
 class CanonicalisationError(VectimusError):
@@ -59,15 +64,21 @@ def _as_doubles(value: Any) -> Any:
     return value
 
 
+def plain_number(value: float) -> bool:
+    """Whether msgspec writes the int or float ``value`` as RFC 8785 does: a safe integer, or
+    a non-integral double that both write in plain decimal digits."""
+    if type(value) is int:
+        return -_SAFE_INT <= value <= _SAFE_INT
+    return _PLAIN_FLOAT_MIN <= abs(value) < _PLAIN_FLOAT_MAX and value != int(value)
+
+
 def _msgspec_is_canonical(value: Any) -> bool:
     """Whether msgspec's sorted JSON of ``value`` is its RFC 8785 form (see the module doc)."""
     kind = type(value)
     if kind is str or kind is bool or value is None:
         return True
-    if kind is int:
-        return bool(-_SAFE_INT <= value <= _SAFE_INT)
-    if kind is float:
-        return bool(_PLAIN_FLOAT_MIN <= abs(value) < _PLAIN_FLOAT_MAX and value != int(value))
+    if kind is int or kind is float:
+        return plain_number(value)
     if kind is dict:
         return all(
             type(k) is str and k.isascii() and _msgspec_is_canonical(v) for k, v in value.items()
@@ -81,7 +92,7 @@ def canonicalize(value: Any) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of ``value``."""
     try:
         if _msgspec_is_canonical(value):
-            return _sorted_json(value)
+            return sorted_json(value)
     except (UnicodeEncodeError, RecursionError):
         pass  # a lone surrogate, or too deep: the full serialiser names the problem
     try:
@@ -98,8 +109,3 @@ def canonicalize(value: Any) -> bytes:
 def sha256_hex(data: bytes) -> str:
     """Lower-case hex SHA-256 of ``data``."""
     return hashlib.sha256(data).hexdigest()
-
-
-def canonical_sha256(value: Any) -> str:
-    """SHA-256 hex of the canonical bytes of ``value``."""
-    return sha256_hex(canonicalize(value))
