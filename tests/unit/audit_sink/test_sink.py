@@ -98,6 +98,43 @@ class TestSinkService:
         assert SECRET not in first_event.summary
         assert first_event.recorded_at == records[0].recorded_at  # one clock reading
 
+    async def test_a_batch_is_recorded_in_order_and_a_repeat_within_it_once(
+        self, key: SigningKey, tmp_path: Path, settings: AuditSinkSettings
+    ) -> None:
+        bus = MemoryBus()
+        sink = open_sink(bus, settings)
+        found = [receipt_record(key, f"echo {i}") for i in range(5)]
+        deliveries = [Delivery(f"{i}-0", encode(r)) for i, r in enumerate(found)]
+        deliveries.append(Delivery("9-0", encode(found[2])))  # published again by the signer
+        outcome = await sink.handle(deliveries)
+        sink.audit.close()
+        assert outcome.done == ["0-0", "1-0", "2-0", "3-0", "4-0", "9-0"]
+        ids = [r.receipt.receipt_id for r in found]
+        assert [r.receipt_id for r in query(tmp_path / "audit")] == ids
+        assert sink.recorded == 5 and sink.already == 1
+        events = (await bus.read({EVENTS_STREAM: "0"}))[EVENTS_STREAM]
+        assert [decode(e.payload, EventRecord).receipt_id for e in events] == [*ids, ids[2]]
+
+    async def test_an_audit_log_that_fails_leaves_the_batch_pending(
+        self, key: SigningKey, tmp_path: Path, settings: AuditSinkSettings
+    ) -> None:
+        bus = MemoryBus()
+        sink = open_sink(bus, settings)
+        found = [receipt_record(key, f"echo {i}") for i in range(3)]
+        deliveries = [Delivery(f"{i}-0", encode(r)) for i, r in enumerate(found)]
+        lock = tmp_path / "audit" / ".audit.lock"
+        lock.mkdir()  # the writers' lock cannot be opened: no record can be written
+        outcome = await sink.handle(deliveries)
+        assert sorted(outcome.failed) == ["0-0", "1-0", "2-0"] and outcome.done == []
+        assert "cannot write audit log" in outcome.failed["0-0"]
+        assert EVENTS_STREAM not in await bus.read({EVENTS_STREAM: "0"})
+        assert all(r.receipt.receipt_id not in sink.index for r in found)
+        lock.rmdir()
+        again = await sink.handle([Delivery(d.id, d.payload, 2) for d in deliveries])
+        sink.audit.close()
+        assert again.done == ["0-0", "1-0", "2-0"]
+        assert len(list(query(tmp_path / "audit"))) == 3
+
     async def test_a_restarted_sink_knows_what_the_log_holds(
         self, key: SigningKey, tmp_path: Path, settings: AuditSinkSettings
     ) -> None:

@@ -2,10 +2,10 @@
 
 Per batch, under the log directory's sink lock: take in what the log gained since the last
 look; append the receipts not yet in the log to the day's receipt segment
-(``<receipts dir>/YYYY-MM-DD/receipts.jsonl``, one write); append each one's redacted audit
-record; fsync the log; XADD one event per receipt; acknowledge. A receipt already in the log
-(delivered again, or published again by the signer) gets its event again but never a second
-record.
+(``<receipts dir>/YYYY-MM-DD/receipts.jsonl``, one write); append their redacted audit
+records (one write); fsync the log; XADD one event per receipt; acknowledge. A receipt
+already in the log (delivered again, or published again by the signer) gets its event again
+but never a second record.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import msgspec
 from vectimus.audit_sink.handler import event_record
 from vectimus.audit_sink.index import AuditIndex
 from vectimus.audit_sink.settings import AuditSinkSettings
-from vectimus.core.audit import AuditLog, AuditSettings
+from vectimus.core.audit import AuditLog, AuditRecord, AuditSettings
 from vectimus.core.audit.redact import compile_patterns
 from vectimus.core.bus import Bus, Delivery
 from vectimus.core.bus.messages import (
@@ -85,27 +85,49 @@ class AuditSinkService:
     def _record_all(
         self, records: list[tuple[str, ReceiptRecord]], outcome: Outcome
     ) -> list[EventRecord]:
-        events = []
         with self.index.locked():
             self.index.refresh()
             self._store_receipts(records, outcome)
+            done: list[tuple[str, ReceiptRecord, str]] = []  # entry id, record, recorded at
+            written: dict[str, AuditRecord] = {}
             for entry_id, found in records:
                 if entry_id in outcome.failed:
                     continue
+                receipt_id = found.receipt.receipt_id
+                if receipt_id in self.index or receipt_id in written:
+                    self.already += 1
+                    log.info("receipt already audited: event only", **_ids(found))
+                    done.append((entry_id, found, utc_now_iso()))
+                    continue
                 try:
-                    recorded_at = self._record(found)
+                    record = self.audit.record(
+                        found.event,
+                        found.decision,
+                        receipt_id=receipt_id,
+                        caller=found.caller or found.event.identity.principal,
+                        policy_set_hash=found.policy_set_hash,
+                    )
                 except Exception as exc:
                     log.exception(
-                        "audit write failed: will retry",
-                        error=safe_error(exc),
-                        **_ids(found),
+                        "audit record failed: will retry", error=safe_error(exc), **_ids(found)
                     )
                     outcome.failed[entry_id] = safe_error(exc)
                     continue
-                events.append(event_record(found, recorded_at, self.patterns))
-                outcome.done.append(entry_id)
-            self.audit.sync()  # what is acknowledged is on disk
-        return events
+                written[receipt_id] = record
+                done.append((entry_id, found, record.recorded_at))
+            try:
+                self.audit.write_many(list(written.values()))
+                self.audit.sync()  # what is acknowledged is on disk
+            except Exception as exc:
+                log.exception("audit write failed: will retry", error=safe_error(exc))
+                for entry_id, _, _ in done:
+                    outcome.failed[entry_id] = safe_error(exc)
+                return []
+            for receipt_id in written:
+                self.index.add(receipt_id)
+            self.recorded += len(written)
+        outcome.done.extend(entry_id for entry_id, _, _ in done)
+        return [event_record(found, at, self.patterns) for _, found, at in done]
 
     def _store_receipts(self, records: list[tuple[str, ReceiptRecord]], outcome: Outcome) -> None:
         """Append the receipts the log does not hold yet to the receipt segments, in one
@@ -124,25 +146,6 @@ class AuditSinkService:
             for entry_id, found in records:
                 if found.receipt.receipt_id in wanted:
                     outcome.failed[entry_id] = safe_error(exc)
-
-    def _record(self, found: ReceiptRecord) -> str:
-        """Write the audit record, unless the log holds it; when the event is recorded (the
-        audit record's time, or now). Its receipt is stored already."""
-        receipt_id = found.receipt.receipt_id
-        if receipt_id in self.index:
-            self.already += 1
-            log.info("receipt already audited: event only", **_ids(found))
-            return utc_now_iso()
-        record = self.audit.append(
-            found.event,
-            found.decision,
-            receipt_id=receipt_id,
-            caller=found.caller or found.event.identity.principal,
-            policy_set_hash=found.policy_set_hash,
-        )
-        self.index.add(receipt_id)
-        self.recorded += 1
-        return record.recorded_at
 
     async def give_up(self, delivery: Delivery, error: str) -> None:
         return None

@@ -2,17 +2,17 @@
 
 Files in the log directory (0700; files 0600):
 
-- ``audit.jsonl``: the active file, opened ``O_APPEND``. Every record is one whole line
-  written by a single ``os.write``, so concurrent writers (threads, or several hook
-  processes) never interleave inside a line.
+- ``audit.jsonl``: the active file, opened ``O_APPEND``. Every record is one whole line,
+  and a record or a batch of them is written by a single ``os.write``, so concurrent
+  writers (threads, or several hook processes) never interleave inside a line.
 - ``audit-00000001.jsonl``, ``audit-00000002.jsonl``, ...: rotated files, oldest first.
 - ``.audit.lock``: ``flock``-ed by a writer while it checks the size, rotates if needed and
   appends, so concurrent writers rotate once (not once each) and never write into a file
   another one has just rotated away.
 
-Rotation: a record that would take the active file past ``max_file_size_mb`` goes to a new
-file (a file can be exactly the limit; a record larger than the limit gets a file of its
-own). A writer notices when another process has rotated and follows to the new file.
+Rotation: a record (or batch) that would take the active file past ``max_file_size_mb``
+goes to a new file (a file can be exactly the limit; a record larger than the limit gets a
+file of its own). A writer notices when another process has rotated and follows to the new file.
 
 Crash safety: a crash can leave a torn last line. When the writer opens a file that does not
 end in a newline it writes one first, so the fragment stays a line of its own (the reader
@@ -27,7 +27,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -97,9 +97,25 @@ class AuditLog:
         policy_set_hash: str = "",
     ) -> AuditRecord:
         """Redact and write one record; returns what was written."""
+        record = self.record(
+            event, decision, receipt_id=receipt_id, caller=caller, policy_set_hash=policy_set_hash
+        )
+        self.write_many([record])
+        return record
+
+    def record(
+        self,
+        event: Event,
+        decision: Decision,
+        *,
+        receipt_id: str,
+        caller: str,
+        policy_set_hash: str = "",
+    ) -> AuditRecord:
+        """The redacted record of one decision, stamped now, not yet written."""
         redacted = redact_event(event, self._patterns)
         clean_decision, decision_hits = redact_decision(decision, self._patterns)
-        record = AuditRecord(
+        return AuditRecord(
             recorded_at=self._clock(),
             receipt_id=receipt_id,
             caller=caller,
@@ -109,15 +125,21 @@ class AuditLog:
             content=redacted.content,
             redactions=redacted.redactions + decision_hits,
         )
-        self.write(record)
-        return record
 
     def write(self, record: AuditRecord) -> None:
         """Write an already redacted record as one line."""
-        line = self._encoder.encode(record) + b"\n"
+        self.write_many([record])
+
+    def write_many(self, records: Sequence[AuditRecord]) -> None:
+        """Write already redacted records, a line each, in one ``os.write`` (a batch of the
+        audit sink's costs one lock, one size check and one write, not one per record)."""
+        if not records:
+            return
+        encode = self._encoder.encode
+        lines = b"".join([encode(record) + b"\n" for record in records])
         with self._lock:
             try:
-                self._write_line(line)
+                self._write_lines(lines, len(records))
             except AuditWriteError:
                 raise
             except OSError as exc:
@@ -169,23 +191,23 @@ class AuditLog:
 
     # --- internals -----------------------------------------------------------------------
 
-    def _write_line(self, line: bytes) -> None:
+    def _write_lines(self, lines: bytes, count: int) -> None:
         lock_fd = self._lock_fd()
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
         try:
             fd = self._current_fd()
             size = os.fstat(fd).st_size
-            if size > 0 and size + len(line) > self.settings.max_file_bytes:
+            if size > 0 and size + len(lines) > self.settings.max_file_bytes:
                 fd = self._rotate()
-            written = os.write(fd, line)
+            written = os.write(fd, lines)
         finally:
             fcntl.flock(lock_fd, fcntl.LOCK_UN)
-        if written != len(line):
+        if written != len(lines):
             self._drop_fd()
             raise AuditWriteError(
-                f"short write to audit log {self.active_path}: {written} of {len(line)} bytes"
+                f"short write to audit log {self.active_path}: {written} of {len(lines)} bytes"
             )
-        self._unsynced += 1
+        self._unsynced += count
         policy = self.settings.fsync
         due = policy == "always" or (
             policy == "batch"
