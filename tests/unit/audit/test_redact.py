@@ -354,3 +354,14 @@ def test_an_event_is_redacted_as_each_of_its_strings_alone(
     assert action.extra["note"] == redact_text(note)[0]
     assert action.extra["other"] == redact_text(extra)[0]
     assert action.extra["turns"] == 3
+
+
+def test_an_event_without_secrets_or_content_is_kept_as_it_is() -> None:
+    """Copy on write: nothing is rebuilt when nothing is masked (most events)."""
+    ev = make_event("git status && npm test", url="https://example.com/docs", extra={"n": 1})
+    redacted = redact_event(ev)
+    assert redacted.event is ev and redacted.redactions == () and redacted.content == {}
+    secret = make_event("export TOKEN=abcdef123456", extra={"note": "fine"})
+    masked = redact_event(secret).event
+    assert masked is not secret and "abcdef123456" not in (masked.action.command or "")
+    assert masked.action.extra == {"note": "fine"}

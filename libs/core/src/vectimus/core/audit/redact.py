@@ -229,6 +229,15 @@ class _ScanPlan:
     everything: tuple[int, ...]
     encoded: tuple[tuple[str, bytes], ...]
     """Each trigger with its bytes, for :meth:`within`."""
+    shortest: int = field(init=False)
+    """No ASCII text shorter than this can hold a secret under this plan: it holds none of
+    the triggers, and is below every untriggered pattern's ``min_length``. Most of an
+    event's strings (tool names, ids, empty ones) are."""
+
+    def __post_init__(self) -> None:
+        bounds = [len(trigger) for trigger in self.by_trigger]
+        bounds += [self.patterns[rank].min_length for rank in self.untriggered]
+        object.__setattr__(self, "shortest", min(bounds, default=1 << 30))
 
     def candidates(self, text: str) -> Sequence[int]:
         """The ranks of the patterns worth searching ``text`` with, in any order."""
@@ -236,6 +245,8 @@ class _ScanPlan:
             # re's case-insensitive matching folds a few non-ASCII letters (the long s, the
             # dotted capital I) onto ASCII ones, which str.lower() does not: search them all.
             return self.everything
+        if len(text) < self.shortest:
+            return ()
         if not self.by_trigger:
             return self.untriggered
         lowered = text.lower()
@@ -346,27 +357,45 @@ def _redact_tree(
     plan: _ScanPlan,
     hits: list[Redaction],
 ) -> Any:
+    """``value`` with secrets masked; the very object when nothing in it was (copy on write:
+    most events have nothing to mask, and rebuilding them cost more than scanning them)."""
     if isinstance(value, str):
         cleaned, found = _redact(value, patterns, plan)
         if found:
             hits.extend(Redaction(field=path, kind=k, count=n) for k, n in found.items())
         return cleaned
     if isinstance(value, dict):
-        return {
-            k: v if _is_scalar(v) else _redact_tree(v, f"{path}.{k}", patterns, plan, hits)
-            for k, v in value.items()
-        }
+        copied: dict[str, Any] | None = None
+        for k, v in value.items():
+            if _is_clean(v, plan):
+                continue
+            cleaned = _redact_tree(v, f"{path}.{k}" if path else k, patterns, plan, hits)
+            if cleaned is not v:
+                if copied is None:
+                    copied = dict(value)
+                copied[k] = cleaned
+        return value if copied is None else copied
     if isinstance(value, list):
-        return [
-            v if _is_scalar(v) else _redact_tree(v, f"{path}[{i}]", patterns, plan, hits)
-            for i, v in enumerate(value)
-        ]
+        items: list[Any] | None = None
+        for i, v in enumerate(value):
+            if _is_clean(v, plan):
+                continue
+            cleaned = _redact_tree(v, f"{path}[{i}]", patterns, plan, hits)
+            if cleaned is not v:
+                if items is None:
+                    items = list(value)
+                items[i] = cleaned
+        return value if items is None else items
     return value
 
 
-def _is_scalar(value: Any) -> bool:
-    """Nothing to redact: most of an event's leaves are None, numbers or flags."""
-    return value is None or value.__class__ in (bool, int, float)
+def _is_clean(value: Any, plan: _ScanPlan) -> bool:
+    """Nothing to redact: None, numbers, flags, and ASCII strings too short for the plan
+    (most of an event's leaves)."""
+    kind = value.__class__
+    if kind is str:
+        return len(value) < plan.shortest and value.isascii()
+    return value is None or kind is bool or kind is int or kind is float
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,7 +420,9 @@ def redact_event(
     hits: list[Redaction] = []
     # One trigger pass over the whole event, not one per string: most events hold none.
     plan = _plan_of(patterns).within(msgspec.json.encode(data))
-    cleaned = {k: _redact_tree(v, k, patterns, plan, hits) for k, v in data.items()}
+    cleaned = _redact_tree(data, "", patterns, plan, hits)
+    if cleaned is data and not content:
+        return RedactedEvent(event=event, content=content, redactions=())
     return RedactedEvent(
         event=msgspec.convert(cleaned, Event), content=content, redactions=tuple(hits)
     )
