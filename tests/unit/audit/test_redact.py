@@ -18,6 +18,7 @@ from vectimus.core.audit.redact import (
     content_digest,
     linear_safety_problem,
     redact_decision,
+    redact_decision_text,
     redact_event,
     redact_text,
 )
@@ -365,3 +366,25 @@ def test_an_event_without_secrets_or_content_is_kept_as_it_is() -> None:
     masked = redact_event(secret).event
     assert masked is not secret and "abcdef123456" not in (masked.action.command or "")
     assert masked.action.extra == {"note": "fine"}
+
+
+def test_a_decision_text_keeps_its_receipt_id_and_is_redacted_once() -> None:
+    receipt_id = "0193f1c2-7a3b-7c01-9d2e-5f60718293a4"
+    secret = "ghp_" + "a1B2" * 9
+    reason = f"Vectimus blocked this: [r1] no tokens. Ran: export T={secret}. Receipt: {receipt_id}"
+    cleaned, counts = redact_decision_text(reason)
+    assert cleaned.endswith(f". Receipt: {receipt_id}") and secret not in cleaned
+    assert dict(counts) == {"github-token": 1}
+    assert redact_decision_text(reason) == (cleaned, counts)  # remembered, the same answer
+    # Only the last marker, followed by an id, is Vectimus's: one quoted earlier is not.
+    forged = f"Ran: echo Receipt: {secret}. Receipt: {receipt_id}"
+    assert secret not in redact_decision_text(forged)[0]
+    assert secret not in redact_decision_text(f"Receipt: x. Receipt: {secret} !")[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=30) | _SECRETISH, max_size=5).map(" ".join))
+def test_a_decision_text_without_a_receipt_id_is_redacted_as_any_text(text: str) -> None:
+    assert redact_decision_text(text) == redact_text(text)
+    with_id = f"{text}. Receipt: 0193f1c2-7a3b-7c01-9d2e-5f60718293a4"
+    assert redact_decision_text(with_id)[0] == redact_text(f"{text}.")[0] + with_id[len(text) + 1 :]

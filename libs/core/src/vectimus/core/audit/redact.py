@@ -19,7 +19,6 @@ can fail is quadratic on long inputs even without nesting.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -30,6 +29,7 @@ import msgspec
 
 from vectimus.core.audit.record import ContentDigest, Redaction
 from vectimus.core.events import Decision, Event
+from vectimus.core.receipts.ids import is_safe_receipt_id
 
 MASK_PREFIX = "[REDACTED:"
 CONTENT_FIELDS = ("file_content", "script_content")
@@ -229,6 +229,8 @@ class _ScanPlan:
     everything: tuple[int, ...]
     encoded: tuple[tuple[str, bytes], ...]
     """Each trigger with its bytes, for :meth:`within`."""
+    memo: dict[str, tuple[str, dict[str, int]]] = field(default_factory=dict, compare=False)
+    """Decision texts already redacted with this plan (:func:`redact_decision_text`)."""
     shortest: int = field(init=False)
     """No ASCII text shorter than this can hold a secret under this plan: it holds none of
     the triggers, and is below every untriggered pattern's ``min_length``. Most of an
@@ -281,6 +283,8 @@ def _plan(patterns: Sequence[SecretPattern]) -> _ScanPlan:
 
 _PLANS: dict[int, _ScanPlan] = {}
 _PLANS_KEPT = 64
+_MEMO_KEPT = 4096
+_RECEIPT_MARKER = " Receipt: "
 
 
 def _plan_of(patterns: Sequence[SecretPattern]) -> _ScanPlan:
@@ -338,11 +342,33 @@ def _redact(
     return "".join(out), counts
 
 
-@functools.lru_cache(maxsize=4096)
+def redact_decision_text(
+    text: str, patterns: Sequence[SecretPattern] = DEFAULT_PATTERNS
+) -> tuple[str, Mapping[str, int]]:
+    """:func:`redact_text` for a decision's reason or suggested alternative.
+
+    Vectimus writes these from a rule's fixed text and ends a reason with its own receipt id
+    (``... Receipt: <id>``), so apart from that id they repeat: the rest is redacted once per
+    pattern set and remembered. The trailing receipt id is Vectimus's own and kept as it is.
+    """
+    plan = _plan_of(patterns)
+    head, marker, tail = text.rpartition(_RECEIPT_MARKER)
+    if not marker or not is_safe_receipt_id(tail):
+        head, tail = text, ""
+    else:
+        tail = marker + tail
+    found = plan.memo.get(head)
+    if found is None:
+        if len(plan.memo) >= _MEMO_KEPT:
+            plan.memo.clear()
+        found = plan.memo[head] = _redact(head, patterns, plan)
+    cleaned, counts = found
+    return cleaned + tail, counts
+
+
 def redact_reason(text: str) -> str:
-    """A decision reason with the built-in patterns applied (for receipts). Cached: most
-    reasons are a policy's fixed text, signed over and over."""
-    return redact_text(text)[0]
+    """A decision reason with the built-in patterns applied (for receipts)."""
+    return redact_decision_text(text)[0]
 
 
 def content_digest(content: str) -> ContentDigest:
@@ -433,9 +459,9 @@ def redact_decision(
 ) -> tuple[Decision, tuple[Redaction, ...]]:
     """The decision with secrets masked in its reason and suggested alternative."""
     hits: list[Redaction] = []
-    reason, found = redact_text(decision.reason, patterns)
+    reason, found = redact_decision_text(decision.reason, patterns)
     hits.extend(Redaction(field="decision.reason", kind=k, count=n) for k, n in found.items())
-    alternative, found = redact_text(decision.suggested_alternative, patterns)
+    alternative, found = redact_decision_text(decision.suggested_alternative, patterns)
     hits.extend(
         Redaction(field="decision.suggested_alternative", kind=k, count=n) for k, n in found.items()
     )
