@@ -26,7 +26,13 @@ from collections.abc import AsyncIterator, Sequence
 from vectimus.core.bus.messages import EvalRequest
 from vectimus.core.events import Event
 from vectimus.core.logs import bind_ids, get_logger, safe_error
-from vectimus.core.sessions import COUNTED_ACTIONS, SessionCall, SessionCounter, call_of
+from vectimus.core.sessions import (
+    COUNTED_ACTIONS,
+    SessionCall,
+    SessionCounter,
+    SessionCounts,
+    call_of,
+)
 from vectimus.evaluator.handler import (
     Answer,
     Evaluation,
@@ -54,21 +60,7 @@ async def answers_of(
 ) -> AsyncIterator[Answer]:
     """The answers of :func:`answer_batch`, each as soon as it is decided."""
     prepared = [_prepare(evaluation, entry_id, request) for entry_id, request in requests]
-    calls: list[SessionCall] = []
-    slots: list[int | None] = []
-    for (entry_id, request), found in zip(requests, prepared, strict=True):
-        call = None
-        if isinstance(found, Event):
-            call = call_of(found, receipt_id_for(request, entry_id))
-        slots.append(len(calls) if call is not None else None)
-        if call is not None:
-            calls.append(call)
-    if not calls:
-        counting = None
-    else:
-        counting = asyncio.ensure_future(
-            sessions.count(calls, ttl_s=evaluation.limits.session_ttl_s)
-        )
+    counting, slots = _start_counting(evaluation, requests, prepared, sessions)
     yielded = time.monotonic()
     try:
         for (entry_id, request), found, slot in zip(requests, prepared, slots, strict=True):
@@ -90,6 +82,29 @@ async def answers_of(
     finally:
         if counting is not None and not counting.done():
             counting.cancel()  # the batch was abandoned: it stays pending and counts again
+
+
+def _start_counting(
+    evaluation: Evaluation,
+    requests: Sequence[Entry],
+    prepared: Sequence[Event | Answer],
+    sessions: SessionCounter,
+) -> tuple[asyncio.Future[list[SessionCounts]] | None, list[int | None]]:
+    """The round trip counting every call of the batch (None: no call names a session),
+    and each request's place among the counted calls."""
+    calls: list[SessionCall] = []
+    slots: list[int | None] = []
+    for (entry_id, request), found in zip(requests, prepared, strict=True):
+        call = None
+        if isinstance(found, Event):
+            call = call_of(found, receipt_id_for(request, entry_id))
+        slots.append(len(calls) if call is not None else None)
+        if call is not None:
+            calls.append(call)
+    if not calls:
+        return None, slots
+    counting = sessions.count(calls, ttl_s=evaluation.limits.session_ttl_s)
+    return asyncio.ensure_future(counting), slots
 
 
 def _reads_counts(event: Event) -> bool:

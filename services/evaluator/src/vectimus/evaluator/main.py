@@ -122,16 +122,25 @@ class EvaluatorService:
                 requests.append((delivery.id, request))
         if requests:
             # Replies go out every few milliseconds of evaluation, not when the whole batch
-            # is done: the first request of a large batch need not wait for the last.
+            # is done: the first request of a large batch need not wait for the last. The
+            # evaluation goes on while they travel; the batch is finished (and acknowledged)
+            # once every one of them is on the bus.
             loop = asyncio.get_running_loop()
             answers: list[Answer] = []
+            sent: list[asyncio.Future[None]] = []
             flushed = loop.time()
-            async for found in answers_of(self.evaluation, requests, self.sessions):
-                answers.append(found)
-                if loop.time() - flushed >= _FLUSH_EVERY_S:
-                    await self._publish(answers)
-                    answers, flushed = [], loop.time()
-            await self._publish(answers)
+            try:
+                async for found in answers_of(self.evaluation, requests, self.sessions):
+                    answers.append(found)
+                    if loop.time() - flushed >= _FLUSH_EVERY_S:
+                        sent.append(asyncio.ensure_future(self._publish(answers)))
+                        answers, flushed = [], loop.time()
+            except BaseException:
+                for sending in sent:  # the batch stays pending: it is evaluated again
+                    sending.cancel()
+                raise
+            sent.append(asyncio.ensure_future(self._publish(answers)))
+            await asyncio.gather(*sent)  # the first failure leaves the batch pending
             outcome.done.extend(entry_id for entry_id, _ in requests)
         return outcome
 
