@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import time
 
 import pytest
@@ -48,3 +49,19 @@ def test_unsafe_ids_are_recognised(bad: str) -> None:
 
 def test_new_ids_are_safe() -> None:
     assert is_safe_receipt_id(new_receipt_id())
+
+
+def test_a_forked_child_draws_fresh_random_bits() -> None:
+    """The random bits are read from the OS in blocks; a child must not reuse its parent's."""
+    new_receipt_id()  # the parent has a block in hand
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.write(writer, new_receipt_id().encode())
+        os._exit(0)
+    os.close(writer)
+    child = os.read(reader, 64).decode()
+    os.waitpid(pid, 0)
+    os.close(reader)
+    parent = new_receipt_id()
+    assert child[19:] != parent[19:]  # variant nibble and the 62 random bits
