@@ -16,7 +16,7 @@ from vectimus.core.paths import vectimus_home
 
 
 class AuditSinkSettings(WorkerSettings):
-    gather_ms: int = Field(default=5, ge=0, le=1000)
+    gather_ms: int = Field(default=20, ge=0, le=1000)
     """Its records trail the answers, so a few milliseconds buy one fsync per batch."""
     audit_dir: Path | None = None
     """The audit log directory (VECTIMUS_AUDIT_DIR); default [audit] log_dir, else

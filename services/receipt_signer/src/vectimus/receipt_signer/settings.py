@@ -12,7 +12,7 @@ from vectimus.core.paths import vectimus_home
 
 
 class ReceiptSignerSettings(WorkerSettings):
-    gather_ms: int = Field(default=5, ge=0, le=1000)
+    gather_ms: int = Field(default=20, ge=0, le=1000)
     """Its records trail the answers, so a few milliseconds buy one fsync per batch."""
     key_file: Path | None = None
     """PEM Ed25519 private key (VECTIMUS_SIGNING_KEY); default: <VECTIMUS_HOME>/signing-key.pem,
