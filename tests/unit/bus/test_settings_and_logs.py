@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import structlog
 
+from vectimus.core import logs
 from vectimus.core.errors import ConfigError
-from vectimus.core.logs import bind_ids, configure_logging, get_logger
+from vectimus.core.logs import bind_ids, configure_logging, get_logger, logs_at
 from vectimus.evaluator.settings import EvaluatorSettings
 from vectimus.receipt_signer.settings import ReceiptSignerSettings
 
@@ -46,7 +47,8 @@ class TestSettings:
 
 
 @pytest.fixture
-def restore_logging() -> Iterator[None]:
+def restore_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(logs, "_threshold", logs._threshold)  # restored with the rest
     yield
     structlog.reset_defaults()
     structlog.contextvars.clear_contextvars()
@@ -75,3 +77,15 @@ class TestLogs:
         assert lines[1]["request_id"] == ""
         assert "AKIAIOSFODNN7EXAMPLE" not in out.getvalue()
         assert "ValueError" in lines[2]["exception"]
+
+    @pytest.mark.usefixtures("restore_logging")
+    def test_logs_at_follows_the_configured_level(self) -> None:
+        out = io.StringIO()
+        configure_logging("gateway", level="warning", stream=out)
+        assert not logs_at("info") and logs_at("warning") and logs_at("error")
+        get_logger("test").info("dropped")
+        assert out.getvalue() == ""
+        configure_logging("gateway", level="debug", stream=out)
+        assert logs_at("debug")
+        get_logger("test").debug("kept")
+        assert json.loads(out.getvalue())["event"] == "kept"

@@ -21,6 +21,7 @@ import structlog
 REQUIRED_KEYS = ("request_id", "receipt_id", "component")
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
 _LEVELS |= {"error": logging.ERROR}
+_threshold = logging.INFO
 
 
 def _required_keys(
@@ -45,6 +46,8 @@ def _redacted_exception(
 
 def configure_logging(component: str, *, level: str = "info", stream: TextIO | None = None) -> None:
     """JSON lines on ``stream`` (stderr by default) for the process, tagged ``component``."""
+    global _threshold  # noqa: PLW0603 - one logging configuration per process
+    _threshold = _LEVELS.get(level, logging.INFO)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -55,11 +58,17 @@ def configure_logging(component: str, *, level: str = "info", stream: TextIO | N
             _redacted_exception,
             structlog.processors.JSONRenderer(sort_keys=False),
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
+        wrapper_class=structlog.make_filtering_bound_logger(_threshold),
         logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.bind_contextvars(component=component)
+
+
+def logs_at(level: str) -> bool:
+    """Whether lines of ``level`` are written. For a hot path: merely looking up a method of
+    a module's logger binds a new one (a few microseconds), even for a line then dropped."""
+    return _LEVELS[level] >= _threshold
 
 
 def get_logger(name: str) -> Any:

@@ -42,7 +42,7 @@ from msgspec import UNSET, UnsetType
 
 from vectimus.core.events import Decision
 from vectimus.core.jsondecode import DECODE_ERRORS
-from vectimus.core.logs import bind_ids
+from vectimus.core.logs import bind_ids, logs_at
 from vectimus.core.normalise.registry import NORMALISERS
 from vectimus.core.protocol import render
 from vectimus.gateway.enrichment import split_enrichment
@@ -257,15 +257,16 @@ async def evaluate(scope: Scope, receive: Receive, send: Send) -> None:
         # names the calls that did not take the normal path. (A JSON line per deny was a
         # quarter of this route's CPU.)
         notable = outcome.path != "evaluator" or decision.observed
-        (log.info if notable else log.debug)(
-            "decision",
-            receipt_id=decision.receipt_id,
-            decision=decision.decision,
-            source=source,
-            caller=caller,
-            path=outcome.path,
-            ms=round(elapsed * 1000, 3),
-        )
+        if notable or logs_at("debug"):
+            (log.info if notable else log.debug)(
+                "decision",
+                receipt_id=decision.receipt_id,
+                decision=decision.decision,
+                source=source,
+                caller=caller,
+                path=outcome.path,
+                ms=round(elapsed * 1000, 3),
+            )
 
     answer = Answer(
         decision=decision.decision,
