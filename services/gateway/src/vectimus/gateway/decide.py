@@ -26,6 +26,7 @@ from vectimus.core.bus import Bus
 from vectimus.core.bus.messages import (
     DECISIONS_STREAM,
     DecisionRecord,
+    EvalReply,
     EvalRequest,
     encode,
     maxlen_for,
@@ -71,6 +72,11 @@ def refusal(message: str) -> Decision:
         action_type="shell_command",
         receipt_id=receipt_id,
     )
+
+
+def _expire(future: asyncio.Future[EvalReply]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
 
 
 class Decider:
@@ -128,8 +134,11 @@ class Decider:
         else:
             future = self.router.expect(request_id)
             self.publisher.submit(request_id, encode(request))
+            # A timer that fails the future, not asyncio.wait_for (which wraps it in another
+            # future and two callbacks, per request).
+            timer = asyncio.get_running_loop().call_later(self.deadline_s, _expire, future)
             try:
-                reply = await asyncio.wait_for(future, self.deadline_s)
+                reply = await future
             except TimeoutError:
                 self.router.forget(request_id)
                 why = f"no evaluator answered within {self.deadline_ms} ms"
@@ -138,6 +147,8 @@ class Decider:
                 why = f"the bus is unavailable ({exc})"
             else:
                 return Outcome(reply.decision, "evaluator", policy_set_hash=reply.policy_set_hash)
+            finally:
+                timer.cancel()
         return await self._degraded(request, why)
 
     async def _degraded(self, request: EvalRequest, why: str) -> Outcome:
