@@ -119,7 +119,7 @@ def _canonical_receipt(receipt: Receipt, data: dict[str, Any]) -> bytes:
     if (
         plain_number(receipt.v)
         and plain_number(receipt.evaluation_time_ms)
-        and _plain_facts(receipt.pack_versions)
+        and "".join(receipt.pack_versions).isascii()
     ):
         with contextlib.suppress(UnicodeEncodeError):
             return sorted_json(data)
