@@ -10,7 +10,7 @@ import pytest
 
 from vectimus.core.bus import Bus, NoGroupError
 from vectimus.core.bus.memory import MemoryBus, parse_id
-from vectimus.core.bus.redis import RedisBus
+from vectimus.core.bus.redis import VALUES_INDEX, RedisBus
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -188,3 +188,32 @@ class TestValues:
 
     async def test_ping(self, bus: Bus) -> None:
         assert await bus.ping() is True
+
+
+def _calls(info: bytes, command: str) -> int:
+    for line in info.decode().splitlines():
+        if line.startswith(f"cmdstat_{command}:"):
+            return int(line.split("calls=")[1].split(",")[0])
+    return 0
+
+
+async def test_redis_values_read_their_own_list_not_the_keyspace(redis_url: str) -> None:
+    """A SCAN's cost grows with every key in the database (the session counters keep one
+    per call for minutes); the heartbeats are found without one, however many keys exist."""
+    bus = RedisBus.from_url(redis_url)
+    try:
+        await bus.execute([("MSET", *[part for i in range(3000) for part in (f"s:{i}", b"1")])])
+        [before] = await bus.execute([("INFO", "commandstats")])
+        await bus.set_value("alive:evaluator:a", b"1", ttl_s=30)
+        await bus.set_values({"alive:sink:b": b"2", "other": b"3"}, ttl_s=30)
+        assert await bus.values("alive:") == {"alive:evaluator:a": b"1", "alive:sink:b": b"2"}
+        [after] = await bus.execute([("INFO", "commandstats")])
+        assert _calls(after, "scan") == _calls(before, "scan")
+        # A listing an hour past its expiry is dropped; a deleted value leaves the list.
+        await bus.execute([("ZADD", VALUES_INDEX, 1, "alive:evaluator:gone")])
+        await bus.delete_value("alive:sink:b")
+        assert await bus.values("alive:") == {"alive:evaluator:a": b"1"}
+        [listed] = await bus.execute([("ZRANGE", VALUES_INDEX, 0, -1)])
+        assert sorted(listed) == [b"alive:evaluator:a", b"other"]
+    finally:
+        await bus.close()

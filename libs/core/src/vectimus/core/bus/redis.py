@@ -14,16 +14,17 @@ within ``socket_timeout`` and a live one never times out a read.
 from __future__ import annotations
 
 import hashlib
-import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from vectimus.core.bus.contract import BusError, BusUnavailable, Delivery, NoGroupError
-from vectimus.core.bus.resp import Command, Endpoint, ReplyError, RespPool
+from vectimus.core.bus.resp import Arg, Command, Endpoint, ReplyError, RespPool
 
 FIELD = b"m"
-_GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
+VALUES_INDEX = "vectimus:values"
+_VALUES_KEPT_MS = 3_600_000
 # Error replies that mean "the server cannot serve now", not "the command is wrong".
 _UNAVAILABLE = ("LOADING", "MASTERDOWN", "BUSY ", "TRYAGAIN", "CLUSTERDOWN")
 
@@ -242,15 +243,28 @@ class RedisBus:
         return int(await self._one("XLEN", stream))
 
     # --- values --------------------------------------------------------------------------
+    # Every key set here is also listed in one sorted set, scored with when it expires, so
+    # values() reads that list instead of scanning the keyspace: a SCAN's cost grows with
+    # every key in the database, and the session counters keep one per call for minutes.
+    # Listed keys are dropped an hour after they expired (a generous margin for clock skew
+    # between hosts); until then MGET finds them gone.
 
     async def set_value(self, key: str, value: bytes, *, ttl_s: float) -> None:
-        await self._one("SET", key, value, "PX", max(1, int(ttl_s * 1000)))
+        await self.set_values({key: value}, ttl_s=ttl_s)
 
     async def set_values(self, values: Mapping[str, bytes], *, ttl_s: float) -> None:
         if not values:
             return
         ttl_ms = max(1, int(ttl_s * 1000))
-        await self.execute([("SET", key, value, "PX", ttl_ms) for key, value in values.items()])
+        expires = time.time_ns() // 1_000_000 + ttl_ms
+        listed: list[Arg] = []
+        for key in values:
+            listed += [expires, key]
+        commands: list[Command] = [
+            ("SET", key, value, "PX", ttl_ms) for key, value in values.items()
+        ]
+        commands.append(("ZADD", VALUES_INDEX, *listed))
+        await self.execute(commands)
 
     async def get_values(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
@@ -259,24 +273,22 @@ class RedisBus:
         return [value if isinstance(value, bytes) else None for value in found]
 
     async def delete_value(self, key: str) -> None:
-        await self._one("DEL", key)
+        await self.execute([("DEL", key), ("ZREM", VALUES_INDEX, key)])
 
     async def expire_stream(self, stream: str, *, ttl_s: float) -> bool:
         return bool(await self._one("PEXPIRE", stream, max(1, int(ttl_s * 1000))))
 
     async def values(self, prefix: str) -> dict[str, bytes]:
-        pattern = _GLOB_SPECIAL.sub(r"\\\1", prefix) + "*"
-        keys: list[bytes] = []
-        cursor = b"0"
-        while True:
-            cursor, page = await self._one("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)
-            keys.extend(page)
-            if cursor == b"0":
-                break
-        if not keys:
-            return {}
-        found = await self._one("MGET", *keys)
-        return {_text(k): v for k, v in zip(keys, found, strict=True) if isinstance(v, bytes)}
+        forgotten = time.time_ns() // 1_000_000 - _VALUES_KEPT_MS
+        _, listed = await self.execute(
+            [
+                ("ZREMRANGEBYSCORE", VALUES_INDEX, "-inf", f"({forgotten}"),
+                ("ZRANGE", VALUES_INDEX, 0, -1),
+            ]
+        )
+        keys = [key for key in map(_text, listed) if key.startswith(prefix)]
+        found = await self.get_values(keys)
+        return {key: value for key, value in zip(keys, found, strict=True) if value is not None}
 
     async def ping(self) -> bool:
         return bool(await self._one("PING"))
