@@ -57,7 +57,7 @@ BIN = Path(sys.executable).parent
 SECONDS = float(os.environ.get("BENCH_SERVER_SECONDS", "3"))
 CONCURRENCY = tuple(int(c) for c in os.environ.get("BENCH_SERVER_C", "1,16,64").split(","))
 ONLY = set(filter(None, os.environ.get("BENCH_SERVER_ONLY", "").split(",")))
-PAIRED_ROUNDS = int(os.environ.get("BENCH_SERVER_PAIRED_ROUNDS", "12"))
+PAIRED_ROUNDS = int(os.environ.get("BENCH_SERVER_PAIRED_ROUNDS", "16"))
 PAIRED_SECONDS = float(os.environ.get("BENCH_SERVER_PAIRED_SECONDS", "2.5"))
 PAYLOADS = [
     {"tool_name": "Bash", "tool_input": {"command": "git status && npm test"}},
