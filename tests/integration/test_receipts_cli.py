@@ -341,7 +341,9 @@ def audit_log(home: Path) -> Path:
             rules = ("rule-a",) if index % 3 == 0 else ()
             command = f"step {index} --token {SECRET}" if index == 29 else f"step {index}"
             dec = _decision(kind, rules)
-            log.append(_event(command, tool), dec, receipt_id=dec.receipt_id, caller="alice")
+            log.write(
+                log.record(_event(command, tool), dec, receipt_id=dec.receipt_id, caller="alice")
+            )
     return home / "logs"
 
 

@@ -33,7 +33,9 @@ def _settings(tmp_path: Path, **values: object) -> AuditSettings:
 
 
 def _append(log: AuditLog, event: Event, decision: Decision) -> AuditRecord:
-    return log.append(event, decision, receipt_id=decision.receipt_id, caller="alice")
+    record = log.record(event, decision, receipt_id=decision.receipt_id, caller="alice")
+    log.write(record)
+    return record
 
 
 def _read(directory: Path) -> tuple[list[AuditRecord], list[LineProblem]]:
@@ -56,8 +58,10 @@ def test_record_shape(
 ) -> None:
     dec = decision()
     with AuditLog(_settings(tmp_path)) as log:
-        log.append(
-            event(), dec, receipt_id=dec.receipt_id, caller="api-key:ci", policy_set_hash="ps"
+        log.write(
+            log.record(
+                event(), dec, receipt_id=dec.receipt_id, caller="api-key:ci", policy_set_hash="ps"
+            )
         )
     lines = (tmp_path / "logs" / "audit.jsonl").read_bytes().splitlines()
     assert len(lines) == 1

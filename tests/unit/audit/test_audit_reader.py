@@ -40,7 +40,7 @@ def log_dir(tmp_path: Path, event: Callable[..., Event], decision: Callable[...,
             dec = decision(kind=kind)
             if index == 5:
                 dec = msgspec.structs.replace(dec, matched_policy_ids=("special-rule",))
-            log.append(ev, dec, receipt_id=dec.receipt_id, caller="alice")
+            log.write(log.record(ev, dec, receipt_id=dec.receipt_id, caller="alice"))
     assert len(log_files(tmp_path / "logs")) > 2
     return tmp_path / "logs"
 

@@ -35,6 +35,12 @@ def receipt_record(key: SigningKey, command: str = "ls") -> ReceiptRecord:
     )
 
 
+def batch(key: SigningKey, count: int) -> tuple[list[ReceiptRecord], list[Delivery]]:
+    """``count`` receipts of distinct commands, delivered as entries 0-0, 1-0, ..."""
+    found = [receipt_record(key, f"echo {i}") for i in range(count)]
+    return found, [Delivery(f"{i}-0", encode(r)) for i, r in enumerate(found)]
+
+
 class TestEventRecord:
     def test_the_summary_is_redacted_and_capped(self, key: SigningKey) -> None:
         found = event_record(
@@ -55,7 +61,7 @@ class TestAuditIndex:
         ids = []
         for i in range(12):
             event, decision = make_event(f"echo {i}"), make_decision()
-            log.append(event, decision, receipt_id=decision.receipt_id, caller="c")
+            log.write(log.record(event, decision, receipt_id=decision.receipt_id, caller="c"))
             ids.append(decision.receipt_id)
             if i % 5 == 0:
                 index.refresh()
@@ -103,8 +109,7 @@ class TestSinkService:
     ) -> None:
         bus = MemoryBus()
         sink = open_sink(bus, settings)
-        found = [receipt_record(key, f"echo {i}") for i in range(5)]
-        deliveries = [Delivery(f"{i}-0", encode(r)) for i, r in enumerate(found)]
+        found, deliveries = batch(key, 5)
         deliveries.append(Delivery("9-0", encode(found[2])))  # published again by the signer
         outcome = await sink.handle(deliveries)
         sink.audit.close()
@@ -120,8 +125,7 @@ class TestSinkService:
     ) -> None:
         bus = MemoryBus()
         sink = open_sink(bus, settings)
-        found = [receipt_record(key, f"echo {i}") for i in range(3)]
-        deliveries = [Delivery(f"{i}-0", encode(r)) for i, r in enumerate(found)]
+        found, deliveries = batch(key, 3)
         lock = tmp_path / "audit" / ".audit.lock"
         lock.mkdir()  # the writers' lock cannot be opened: no record can be written
         outcome = await sink.handle(deliveries)

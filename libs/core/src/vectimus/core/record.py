@@ -63,13 +63,14 @@ class Recorder:
                 principal=event.identity.principal,
             )
             store.write(receipt)
-        self.audit.append(
+        record = self.audit.record(
             event,
             decision,
             receipt_id=decision.receipt_id,
             caller=caller or event.identity.principal,
             policy_set_hash=policy_hash,
         )
+        self.audit.write(record)
 
     def close(self) -> None:
         """Flush the audit log and apply receipt and audit retention."""

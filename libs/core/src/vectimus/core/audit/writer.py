@@ -87,22 +87,6 @@ class AuditLog:
 
     # --- public --------------------------------------------------------------------------
 
-    def append(
-        self,
-        event: Event,
-        decision: Decision,
-        *,
-        receipt_id: str,
-        caller: str,
-        policy_set_hash: str = "",
-    ) -> AuditRecord:
-        """Redact and write one record; returns what was written."""
-        record = self.record(
-            event, decision, receipt_id=receipt_id, caller=caller, policy_set_hash=policy_set_hash
-        )
-        self.write_many([record])
-        return record
-
     def record(
         self,
         event: Event,

@@ -146,19 +146,25 @@ async def _refuse(
             failure=error.message,
         )
         decision = outcome.decision
-        log.info(
-            "decision",
-            receipt_id=decision.receipt_id,
-            decision=decision.decision,
-            source=source,
-            caller=caller,
-            path=outcome.path,
-            error=error.code,
-        )
+        _log_decision("info", decision, source, caller, outcome.path, error=error.code)
     error.extra.update(
         decision=decision.decision, reason=decision.reason, receipt_id=decision.receipt_id
     )
     error.headers.setdefault("X-Request-ID", request_id)
+
+
+def _log_decision(
+    level: str, decision: Decision, source: str, caller: str, path: str, **extra: Any
+) -> None:
+    getattr(log, level)(
+        "decision",
+        receipt_id=decision.receipt_id,
+        decision=decision.decision,
+        source=source,
+        caller=caller,
+        path=path,
+        **extra,
+    )
 
 
 def _headers(scope: HTTPScope) -> dict[str, str]:
@@ -257,16 +263,10 @@ async def evaluate(scope: Scope, receive: Receive, send: Send) -> None:
         # names the calls that did not take the normal path. (A JSON line per deny was a
         # quarter of this route's CPU.)
         notable = outcome.path != "evaluator" or decision.observed
-        if notable or logs_at("debug"):
-            (log.info if notable else log.debug)(
-                "decision",
-                receipt_id=decision.receipt_id,
-                decision=decision.decision,
-                source=source,
-                caller=caller,
-                path=outcome.path,
-                ms=round(elapsed * 1000, 3),
-            )
+        level = "info" if notable else "debug"
+        if logs_at(level):
+            ms = round(elapsed * 1000, 3)
+            _log_decision(level, decision, source, caller, outcome.path, ms=ms)
 
     answer = Answer(
         decision=decision.decision,
