@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -41,6 +42,23 @@ def password_redis() -> Iterator[RedisServer]:
     server.start()
     try:
         yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def socket_redis() -> Iterator[tuple[RedisServer, str]]:
+    """A redis-server that also listens on a socket file, with a password: (server, path)."""
+    binary = redis_binary()
+    if binary is None:
+        unavailable("the unix socket tests need a redis-server binary")
+        raise AssertionError("unreachable")
+    server = _PasswordRedis(binary, args=["--requirepass", "s3cret"])
+    path = str(Path(server.directory) / "redis.sock")
+    server.args += ("--unixsocket", path, "--unixsocketperm", "700")
+    server.start()
+    try:
+        yield server, path
     finally:
         server.close()
 
@@ -155,11 +173,45 @@ async def test_a_wrong_password_is_bus_unavailable_naming_the_refusal(
         await bus.close()
 
 
+async def test_a_unix_socket_url_reaches_the_server_with_its_password_and_database(
+    socket_redis: tuple[RedisServer, str],
+) -> None:
+    server, path = socket_redis
+    bus = RedisBus.from_url(f"unix://{path}?db=3&password=s3cret")
+    over_tcp = RedisBus.from_url(f"redis://:s3cret@127.0.0.1:{server.port}/3")
+    try:
+        await bus.execute([("SET", "resp:unix", "over the socket file")])
+        assert await over_tcp.get_values(["resp:unix"]) == [b"over the socket file"]
+        (listed,) = await over_tcp.execute([("CLIENT", "LIST")])
+        assert b"flags=U" in listed  # one client connected through the socket file
+    finally:
+        await bus.close()
+        await over_tcp.close()
+
+
+async def test_a_missing_socket_file_is_bus_unavailable(tmp_path: Path) -> None:
+    bus = RedisBus.from_url(f"unix://{tmp_path}/no-redis-here.sock")
+    try:
+        with pytest.raises(BusUnavailable, match=r"no-redis-here\.sock: No such file"):
+            await bus.ping()
+    finally:
+        await bus.close()
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
         ("redis://localhost", Endpoint(host="localhost")),
         ("rediss://u:p%40w@h:7000/2", Endpoint("h", 7000, 2, "u", "p@w", tls=True)),
+        ("unix:///run/redis/redis.sock", Endpoint(socket_path="/run/redis/redis.sock")),
+        (
+            "unix://u:pw@/run/redis%20x.sock?db=2",
+            Endpoint(db=2, username="u", password="pw", socket_path="/run/redis x.sock"),
+        ),
+        (
+            "unix:///r.sock?db=1&password=p%26q",
+            Endpoint(db=1, password="p&q", socket_path="/r.sock"),
+        ),
     ],
 )
 def test_endpoints_from_urls(url: str, expected: Endpoint) -> None:
@@ -172,6 +224,9 @@ def test_endpoints_from_urls(url: str, expected: Endpoint) -> None:
         ("http://h:6379", "not a Redis URL"),
         ("redis://h:6379/zero", "bad Redis URL"),
         ("redis://h:port/0", "bad Redis URL"),
+        ("unix://", "the socket's absolute path"),
+        ("unix://relative.sock", "the socket's absolute path"),
+        ("unix:///r.sock?db=two", "the db 'two' is not a number"),
     ],
 )
 def test_bad_urls_are_named(url: str, problem: str) -> None:

@@ -128,19 +128,27 @@ def _explicit(args: argparse.Namespace) -> set[str]:
 
 
 def redacted_url(url: str) -> str:
-    """``url`` without its password, fit for a message."""
-    from urllib.parse import urlsplit, urlunsplit
+    """``url`` without its password (in the user part, or a ``password`` query parameter as
+    ``unix://`` URLs carry it), fit for a message."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
 
     try:
         parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
     except ValueError:
         return "(unparseable URL)"
-    if parts.password is None:
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    in_query = any(name == "password" for name, _ in query)
+    if parts.password is None and not in_query:
         return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+    if parts.password is not None:
+        user = parts.username or ""
+        parts = parts._replace(netloc=f"{user}:***@{parts.hostname or ''}{port}")
+    if in_query:
+        masked = [(name, "***" if name == "password" else value) for name, value in query]
+        parts = parts._replace(query=urlencode(masked, safe="*"))
+    query_part = f"?{parts.query}" if parts.query else ""
+    return f"{parts.scheme}://{parts.netloc}{parts.path}{query_part}"
 
 
 async def wait_for_bus(bus: Any, url: str, stop: Any, log: Any) -> bool:

@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import hiredis
 
@@ -38,7 +38,12 @@ ReplyError = hiredis.ReplyError
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where and how to connect, from a ``redis://`` or ``rediss://`` URL."""
+    """Where and how to connect, from a ``redis://``, ``rediss://`` or ``unix://`` URL.
+
+    ``unix:///run/redis/redis.sock?db=2`` is Redis's own socket file on this host: no TCP
+    stack between the processes, which on a shared host makes each round trip cheaper than
+    loopback TCP. As in redis-py, the database and the password may be given as ``db`` and
+    ``password`` query parameters (``unix://user:secret@/path`` also works)."""
 
     host: str = "127.0.0.1"
     port: int = 6379
@@ -46,24 +51,38 @@ class Endpoint:
     username: str | None = None
     password: str | None = None
     tls: bool = False
+    socket_path: str | None = None
 
     @classmethod
     def parse(cls, url: str) -> Endpoint:
         parts = urlsplit(url)
-        if parts.scheme not in ("redis", "rediss"):
-            raise ValueError(f"not a Redis URL (redis:// or rediss://): {parts.scheme}://...")
+        if parts.scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(
+                f"not a Redis URL (redis://, rediss:// or unix://): {parts.scheme}://..."
+            )
+        query = parse_qs(parts.query)
+        username = unquote(parts.username) if parts.username else None
+        password = unquote(parts.password) if parts.password else None
+        if parts.scheme == "unix":
+            if not parts.path.startswith("/") or parts.path == "/":
+                raise ValueError("bad Redis URL: unix:// needs the socket's absolute path")
+            return cls(
+                db=_number("db", query.get("db", ["0"])[-1]),
+                username=username,
+                password=query.get("password", [password])[-1],
+                socket_path=unquote(parts.path),
+            )
         path = parts.path.strip("/")
         try:
-            db = int(path) if path else 0
             port = parts.port or 6379
         except ValueError as exc:
             raise ValueError(f"bad Redis URL: {exc}") from None
         return cls(
             host=parts.hostname or "127.0.0.1",
             port=port,
-            db=db,
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
+            db=_number("database", path) if path else 0,
+            username=username,
+            password=password,
             tls=parts.scheme == "rediss",
         )
 
@@ -78,6 +97,13 @@ class Endpoint:
         if self.db:
             commands.append(["SELECT", self.db])
         return commands
+
+
+def _number(name: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"bad Redis URL: the {name} {text[:20]!r} is not a number") from None
 
 
 class RespConnection(asyncio.Protocol):
@@ -95,9 +121,15 @@ class RespConnection(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         context = ssl.create_default_context() if endpoint.tls else None
         async with asyncio.timeout(timeout_s):
-            _, connection = await loop.create_connection(
-                cls, endpoint.host, endpoint.port, ssl=context
-            )
+            if endpoint.socket_path is not None:
+                try:
+                    _, connection = await loop.create_unix_connection(cls, endpoint.socket_path)
+                except OSError as exc:  # uvloop's message leaves the path out
+                    raise ConnectionError(f"{endpoint.socket_path}: {exc.strerror}") from exc
+            else:
+                _, connection = await loop.create_connection(
+                    cls, endpoint.host, endpoint.port, ssl=context
+                )
             for reply in await connection.execute(endpoint.handshake(), timeout_s=timeout_s):
                 if isinstance(reply, ReplyError):
                     connection.close()

@@ -47,7 +47,8 @@ class WorkerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     redis_url: str | None = None
-    """``redis://`` or ``rediss://`` URL; None runs on an in-process bus (embedded mode)."""
+    """``redis://``, ``rediss://`` or ``unix://`` URL; None runs on an in-process bus
+    (embedded mode)."""
     consumer: str = Field(default_factory=default_consumer, min_length=1, max_length=200)
     """This worker's name in its consumer group, and its heartbeat instance name."""
     batch_size: int = Field(default=100, ge=1, le=10_000)
