@@ -14,8 +14,9 @@ The trail (signing, audit) runs behind the answers, and in the distributed rows 
 and the sink run under ``nice -n 10``: on a machine with two cores for everything, their
 per-batch work would otherwise preempt the answer path. ``trail_backlog`` is what was still
 unsigned or unaudited when a cell ended (each cell then waits for it to drain), so a trail
-that cannot keep up shows, and ``trail_drain_s`` how long it then took to drain. Three
-diagnostic rows at c=16: the trail at the same priority (the sustained rate when everything
+that cannot keep up shows, and ``trail_drain_s`` how long it then took to drain. Four
+diagnostic rows at c=16: Redis reached through its socket file (``unix://``) rather than
+loopback TCP, the trail at the same priority (the sustained rate when everything
 shares two cores), the trail in the idle scheduling class (``chrt --idle``: it runs only on
 CPU the answers leave), and the answer path alone (gateway and evaluator, no signer or sink).
 Then the targets' own measurement, at c=16: the in-process handler and the distributed stack
@@ -264,6 +265,7 @@ def distributed(home: str, logs: Path) -> list[dict[str, Any]]:
         return []
     redis_port = free_port()
     url = f"redis://127.0.0.1:{redis_port}/0"
+    socket_file = Path(home) / "redis.sock"
     redis_argv = [
         binary,
         "--port",
@@ -276,6 +278,10 @@ def distributed(home: str, logs: Path) -> list[dict[str, Any]]:
         "no",
         "--dir",
         home,
+        "--unixsocket",
+        str(socket_file),
+        "--unixsocketperm",
+        "700",
     ]
     rows: list[dict[str, Any]] = []
     with process(redis_argv, environment(home), logs / "redis.log") as redis_proc:
@@ -283,6 +289,9 @@ def distributed(home: str, logs: Path) -> list[dict[str, Any]]:
         pid = redis_proc.pid
         if not ONLY or "distributed" in ONLY:
             rows += _distributed(home, logs, url, pid, name="distributed")
+        if not ONLY or "socket-file" in ONLY:
+            socket_url = f"unix://{socket_file}?db=0"
+            rows += _distributed(home, logs, socket_url, pid, name="distributed, Redis socket file")
         if not ONLY or "equal-priority" in ONLY:
             rows += _distributed(home, logs, url, pid, name="distributed, trail not niced")
         if not ONLY or "idle-trail" in ONLY:
@@ -314,9 +323,9 @@ def _distributed_stack(
     two shared cores they must not delay them."""
     trail = "no trail" not in name
     priority = {
-        "distributed": ["nice", "-n", "10"],
+        "distributed, trail not niced": [],
         "distributed, trail idle class": ["chrt", "--idle", "0"],
-    }.get(name, [])
+    }.get(name, ["nice", "-n", "10"])
     import redis
 
     redis.Redis.from_url(url).flushall()
