@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import ssl
 import sys
 import time
 from pathlib import Path
@@ -82,16 +83,17 @@ def test_tls_through_granian(home: Path) -> None:
     ]  # fmt: skip
     proc = Proc(argv, base_env(home), home / "gateway.log").start()
     url = f"https://127.0.0.1:{port}"
+    trusted = ssl.create_default_context(cafile=str(cert))
     try:
         for _ in range(200):
             try:
-                if httpx.get(f"{url}/ready", verify=str(cert), timeout=2).status_code == 200:
+                if httpx.get(f"{url}/ready", verify=trusted, timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             time.sleep(0.05)
         answer = httpx.post(
-            f"{url}/evaluate", json=bash("ls"), headers=AUTH, verify=str(cert), timeout=5
+            f"{url}/evaluate", json=bash("ls"), headers=AUTH, verify=trusted, timeout=5
         )
         assert answer.status_code == 200
         assert answer.json()["decision"] == "allow"
